@@ -1,0 +1,1 @@
+"""Advisor: grounded advice for AI initiatives."""

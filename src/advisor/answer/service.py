@@ -1,0 +1,261 @@
+"""The one answer pipeline every channel uses: conversation -> standalone question -> retrieval ->
+composed, cited answer -> persisted turn. Streams events; the JSON response is the same stream
+collected."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from advisor.answer.extractive import compose_extractive
+from advisor.answer.followup import rewrite_followup
+from advisor.answer.grounding import CitationStreamFilter, build_citations
+from advisor.answer.guard import is_instruction_attack
+from advisor.types import Citation, Passage, Turn
+
+if TYPE_CHECKING:
+    from advisor.answer.llm import LLMComposer
+    from advisor.observability import Metrics
+    from advisor.retrieval.retriever import Retriever
+    from advisor.settings import Settings
+    from advisor.store.repository import Store
+
+log = logging.getLogger(__name__)
+
+Initiative = str | dict[str, Any] | None
+EventKind = Literal["delta", "reset", "citations", "done", "error"]
+
+SCOPE = (
+    "I help teams take AI initiatives to production: business objectives and choosing use cases, data "
+    "quality, infrastructure and MLOps, scaling, deployment, testing, monitoring, security and governance, "
+    "change management, talent, strategy and roadmaps, explainability, and industry examples."
+)
+OUT_OF_SCOPE = (
+    "I can't answer that from Advisor's guidance, so I won't guess. " + SCOPE + " For example, ask "
+    '"Our model works in a notebook but never reached production. What are we missing?"'
+)
+REFUSAL = (
+    "I can't share my instructions, keys or configuration, and I don't change how I work on request. " + SCOPE
+)
+FALLBACK_NOTE = "(The language model was unavailable, so this answer was composed directly from the guidance.)"
+_STREAM_WORDS = re.compile(r"\S+\s*")
+
+
+class ConversationNotFoundError(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    message: str
+    conversation_id: str | None = None
+    initiative: Initiative = None
+    k: int | None = None
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    kind: EventKind
+    data: dict[str, Any]
+
+
+@dataclass
+class PreparedTurn:
+    request: ChatRequest
+    conversation_id: str
+    initiative_text: str | None
+    history: list[Turn] = field(default_factory=list)
+
+
+def initiative_text(initiative: Initiative) -> str | None:
+    """A free-text rendering of the initiative, whichever form it was given in."""
+    if initiative is None:
+        return None
+    if isinstance(initiative, str):
+        return initiative.strip() or None
+    parts = [f"{key}: {value}" for key, value in initiative.items() if value not in (None, "", [])]
+    return "; ".join(parts) or None
+
+
+def citation_dict(c: Citation) -> dict[str, Any]:
+    return {
+        "n": c.n,
+        "doc_id": c.doc_id,
+        "title": c.title,
+        "section": c.section,
+        "topics": list(c.topics),
+        "snippet": c.snippet,
+        "source": c.source,
+        "score": c.score,
+    }
+
+
+class AnswerService:
+    def __init__(
+        self,
+        settings: Settings,
+        retriever: Retriever,
+        store: Store,
+        metrics: Metrics,
+        llm: LLMComposer | None = None,
+    ) -> None:
+        self._settings = settings
+        self._retriever = retriever
+        self._store = store
+        self._metrics = metrics
+        self._llm = llm
+
+    @property
+    def composer_name(self) -> str:
+        return "llm" if self._llm is not None else "extractive"
+
+    def prepare(self, request: ChatRequest, api_key_id: str | None) -> PreparedTurn:
+        """Everything that can fail with a client error, done before any byte is streamed."""
+        if request.conversation_id:
+            conv = self._store.get_conversation(request.conversation_id, api_key_id)
+            if conv is None:
+                raise ConversationNotFoundError(request.conversation_id)
+            if request.initiative is not None:
+                self._store.set_initiative(conv.id, request.initiative)
+                initiative: Initiative = request.initiative
+            else:
+                initiative = conv.initiative
+        else:
+            conv = self._store.create_conversation(api_key_id, request.initiative)
+            initiative = request.initiative
+        history = [
+            Turn(m.role, m.content)  # type: ignore[arg-type]
+            for m in self._store.list_messages(conv.id, limit=self._settings.limits.max_history_messages)
+        ]
+        return PreparedTurn(request, conv.id, initiative_text(initiative), history)
+
+    def stream(self, turn: PreparedTurn) -> Iterator[StreamEvent]:
+        question = turn.request.message.strip()
+        self._store.append_message(turn.conversation_id, "user", question)
+        text, citations, standalone = "", [], question
+        grounded, abstained, fallback = True, False, False
+        try:
+            if is_instruction_attack(question):
+                text, abstained = REFUSAL, True
+                self._metrics.abstentions.labels("refused").inc()
+                yield from _words(text)
+            else:
+                standalone = self._standalone(question, turn.history)
+                found = self._retriever.retrieve_passages(standalone, turn.request.k, context=turn.initiative_text)
+                if not found.in_scope or not found.passages:
+                    text, abstained = OUT_OF_SCOPE, True
+                    self._metrics.abstentions.labels("out_of_scope").inc()
+                    yield from _words(text)
+                else:
+                    passages = found.passages + self._retriever.action_passages(found.passages)
+                    outcome = yield from self._compose(question, turn, passages)
+                    text, citations, grounded, fallback = outcome
+                    if not citations:
+                        # A composition that cites nothing is not grounded advice: abstain instead.
+                        text, abstained, grounded = OUT_OF_SCOPE, True, True
+                        self._metrics.abstentions.labels("unsupported").inc()
+                        yield StreamEvent("reset", {})
+                        yield from _words(text)
+        except Exception as exc:
+            log.exception("answer failed for conversation %s", turn.conversation_id)
+            yield StreamEvent("error", {"reason": f"answer failed: {type(exc).__name__}"})
+            return
+        self._metrics.answers.labels(self.composer_name).inc()
+        message = self._store.append_message(
+            turn.conversation_id,
+            "assistant",
+            text,
+            standalone_question=standalone,
+            citations=[citation_dict(c) for c in citations],
+            grounded=grounded,
+            abstained=abstained,
+            fallback=fallback,
+        )
+        yield StreamEvent("citations", {"citations": [citation_dict(c) for c in citations]})
+        yield StreamEvent(
+            "done",
+            {
+                "conversation_id": turn.conversation_id,
+                "message_id": message.id,
+                "answer": text,
+                "grounded": grounded,
+                "abstained": abstained,
+                "fallback": fallback,
+                "standalone_question": standalone,
+            },
+        )
+
+    def answer(self, turn: PreparedTurn) -> dict[str, Any]:
+        """The stream collected into the JSON response shape."""
+        result: dict[str, Any] = {}
+        citations: list[dict[str, Any]] = []
+        for event in self.stream(turn):
+            if event.kind == "error":
+                raise AnswerFailedError(event.data["reason"])
+            if event.kind == "citations":
+                citations = event.data["citations"]
+            if event.kind == "done":
+                result = dict(event.data)
+        result["citations"] = citations
+        return result
+
+    # -- internals ---------------------------------------------------------
+    def _standalone(self, question: str, history: Sequence[Turn]) -> str:
+        if not history:
+            return question
+        if self._llm is not None:
+            from advisor.answer.llm import ProviderError
+
+            try:
+                return self._llm.rewrite_followup(question, history)
+            except ProviderError as exc:
+                log.warning("follow-up rewrite failed, using the heuristic: %s", exc)
+        return rewrite_followup(question, history)
+
+    def _compose(
+        self, question: str, turn: PreparedTurn, passages: list[Passage]
+    ) -> Iterator[StreamEvent] | Any:
+        """Yields deltas; returns (text, citations, grounded, fallback)."""
+        if self._llm is not None:
+            from advisor.answer.llm import ProviderError
+
+            filt = CitationStreamFilter(len(passages))
+            sent: list[str] = []
+            try:
+                for delta in self._llm.stream_answer(question, turn.initiative_text, turn.history, passages):
+                    clean = filt.feed(delta)
+                    if clean:
+                        sent.append(clean)
+                        yield StreamEvent("delta", {"text": clean})
+                tail = filt.flush()
+                if tail:
+                    sent.append(tail)
+                    yield StreamEvent("delta", {"text": tail})
+                text = "".join(sent).strip()
+                return text, build_citations(text, passages), not filt.removed, False
+            except ProviderError as exc:
+                log.warning("LLM provider failed, falling back to the extractive answer: %s", exc)
+                self._metrics.fallbacks.inc()
+                if sent:
+                    yield StreamEvent("reset", {})
+                composition = compose_extractive(question, passages, turn.initiative_text)
+                text = f"{composition.text}\n\n{FALLBACK_NOTE}" if composition.text else ""
+                yield from _words(text)
+                return text, build_citations(text, composition.passages), True, True
+        composition = compose_extractive(question, passages, turn.initiative_text)
+        yield from _words(composition.text)
+        return composition.text, build_citations(composition.text, composition.passages), True, False
+
+
+class AnswerFailedError(RuntimeError):
+    pass
+
+
+def _words(text: str) -> Iterator[StreamEvent]:
+    """Stream a finished text a few words at a time, so every composer streams alike."""
+    words = _STREAM_WORDS.findall(text)
+    for start in range(0, len(words), 4):
+        yield StreamEvent("delta", {"text": "".join(words[start : start + 4])})

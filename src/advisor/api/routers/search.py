@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+from starlette.concurrency import run_in_threadpool
+
+from advisor.api.deps import ApiKeyDep, ContainerDep
+from advisor.api.schemas import SearchIn, SearchOut, SearchResult
+from advisor.retrieval.retriever import IndexNotReadyError
+
+router = APIRouter(prefix="/v1", tags=["search"])
+
+
+@router.post("/search", response_model=SearchOut)
+async def search(body: SearchIn, container: ContainerDep, _key: ApiKeyDep) -> SearchOut:
+    limits = container.settings.limits
+    if len(body.query) > limits.max_message_chars:
+        raise HTTPException(422, f"query is {len(body.query)} characters; the limit is {limits.max_message_chars}")
+    if body.k > limits.max_k:
+        raise HTTPException(422, f"k is {body.k}; the limit is {limits.max_k}")
+    retriever = container.retriever
+    try:
+        if body.topics:
+            unknown = sorted(set(body.topics) - await run_in_threadpool(retriever.known_topics))
+            if unknown:
+                raise HTTPException(422, f"unknown topics: {', '.join(unknown)}")
+        found = await run_in_threadpool(retriever.retrieve_passages, body.query, body.k, body.topics)
+    except IndexNotReadyError as exc:
+        raise HTTPException(503, str(exc)) from None
+    return SearchOut(
+        results=[
+            SearchResult(
+                doc_id=p.doc_id,
+                title=p.title,
+                section=p.section,
+                topics=list(p.topics),
+                text=p.text,
+                source=p.source,
+                score=p.score,
+                similarity=p.similarity,
+            )
+            for p in found.passages
+        ],
+        in_scope=found.in_scope,
+    )

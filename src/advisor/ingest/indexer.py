@@ -1,0 +1,285 @@
+"""Incremental, atomic indexing of a corpus into a fresh Chroma collection.
+
+Every change produces a new collection: unchanged documents are copied with their stored
+embeddings (no model call), changed ones are embedded, the result is validated, and only then
+does the active-collection pointer move, in one database transaction. A crash anywhere before
+that leaves the previous collection serving; its leftovers are cleaned by the next run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from filelock import FileLock, Timeout
+
+from advisor.corpus.taxonomy import load_topics
+from advisor.ingest.chunking import chunk_document
+from advisor.ingest.loaders import LoaderError, discover_files, load_document
+from advisor.store.repository import IndexedDocumentRecord
+from advisor.types import Chunk, LoadedDocument
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
+
+    from advisor.components.embedder import Embedder
+    from advisor.components.vector_store import VectorStore
+    from advisor.settings import Settings
+    from advisor.store.repository import Store
+
+ProgressCallback = Callable[[int, int], None]
+_ADD_BATCH = 500
+# Link lists add no advice of their own and would only crowd out real passages.
+_SKIPPED_SECTIONS = frozenset({"related guidance", "related documents", "see also", "further reading"})
+
+
+class IngestError(RuntimeError):
+    pass
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    chunks: int = 0
+    embedded_chunks: int = 0
+    skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    collection: str = ""
+    switched: bool = False
+    full_rebuild: bool = False
+
+    def summary(self) -> str:
+        return (
+            f"documents: {self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.removed} removed, {len(self.skipped)} skipped; chunks: {self.chunks} "
+            f"({self.embedded_chunks} embedded); {self.seconds:.1f} s"
+        )
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What is embedded and BM25-indexed: title and section give short chunks their context."""
+    return f"{chunk.title}. {chunk.section}.\n{chunk.text}"
+
+
+def chunk_metadata(chunk: Chunk, content_hash: str) -> dict[str, Any]:
+    return {
+        "doc_id": chunk.doc_id,
+        "title": chunk.title,
+        "section": chunk.section,
+        "heading_path": json.dumps(list(chunk.heading_path)),
+        # Chroma needs a non-empty list for array metadata.
+        "topics": list(chunk.topics) or [""],
+        "source": chunk.source,
+        "position": chunk.position,
+        "content_hash": content_hash,
+        "text": chunk.text,
+    }
+
+
+class Indexer:
+    def __init__(self, settings: Settings, embedder: Embedder, vectors: VectorStore, store: Store) -> None:
+        self._settings = settings
+        self._embedder = embedder
+        self._vectors = vectors
+        self._store = store
+
+    def ingest(
+        self, paths: Sequence[Path], *, force: bool = False, on_progress: ProgressCallback | None = None
+    ) -> IngestReport:
+        self._settings.data_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self._settings.lock_path))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise IngestError(
+                f"another ingest holds the lock {self._settings.lock_path}; wait for it to finish"
+            ) from None
+        try:
+            return self._ingest_locked(paths, force=force, on_progress=on_progress)
+        finally:
+            lock.release()
+
+    def _load(self, paths: Sequence[Path], report: IngestReport) -> tuple[list[LoadedDocument], set[str]]:
+        """Load every file; returns the documents and the sources of files that failed to load."""
+        for path in paths:
+            if not path.exists():
+                raise IngestError(f"{path}: no such file or directory")
+        docs: dict[str, LoadedDocument] = {}
+        failed_sources: set[str] = set()
+        for path in discover_files(paths):
+            root = next((p for p in paths if p.is_dir() and path.is_relative_to(p)), path.parent)
+            try:
+                doc = load_document(path, root, load_topics(root))
+            except LoaderError as exc:
+                report.skipped.append(str(exc))
+                failed_sources.add(_relative_source(path, root))
+                continue
+            if doc.doc_id in docs:
+                report.skipped.append(f"{path}: duplicate id {doc.doc_id!r} (also in {docs[doc.doc_id].source})")
+                continue
+            docs[doc.doc_id] = doc
+        return list(docs.values()), failed_sources
+
+    def _ingest_locked(
+        self, paths: Sequence[Path], *, force: bool, on_progress: ProgressCallback | None
+    ) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        docs, failed_sources = self._load(paths, report)
+        model, dimension = self._embedder.model_name, self._embedder.dimension
+
+        state = self._store.get_index_state()
+        previous: dict[str, IndexedDocumentRecord] = {}
+        if state is not None and state.model == model and state.dimension == dimension:
+            previous = self._store.indexed_documents(state.collection)
+        report.full_rebuild = state is not None and not previous and state.chunk_count > 0
+
+        # A file that fails to load keeps its previous version: bad input never loses stored data.
+        kept = {d.doc_id: d for d in previous.values() if d.source in failed_sources}
+        current = {d.doc_id for d in docs}
+        kept = {k: v for k, v in kept.items() if k not in current}
+
+        to_embed: list[LoadedDocument] = []
+        to_copy: list[IndexedDocumentRecord] = list(kept.values())
+        for doc in docs:
+            old = previous.get(doc.doc_id)
+            if old is not None and old.content_hash == doc.content_hash and not force:
+                report.unchanged += 1
+                to_copy.append(old)
+            else:
+                report.updated += old is not None
+                report.added += old is None
+                to_embed.append(doc)
+        report.unchanged += len(kept)
+        report.removed = len(set(previous) - current - set(kept))
+
+        changed = bool(to_embed) or report.removed > 0 or state is None
+        if not changed and state is not None and self._collection_healthy(state.collection, state.chunk_count):
+            report.collection = state.collection
+            report.chunks = state.chunk_count
+            report.seconds = time.perf_counter() - started
+            return report
+
+        self._remove_orphans(keep=state.collection if state else None)
+        name = f"{self._settings.chroma.collection_prefix}-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        collection = self._vectors.create_collection(name, model, dimension)
+        try:
+            records = self._copy_unchanged(collection, state.collection if state else None, to_copy)
+            records += self._embed_new(collection, to_embed, report, on_progress)
+            report.chunks = sum(len(r.chunk_ids) for r in records)
+            self._validate(collection, report.chunks, dimension)
+            old = self._store.activate_index(name, model, dimension, records)
+        except BaseException:
+            self._vectors.delete_collection(name)
+            raise
+        report.switched = True
+        report.collection = name
+        if old and old != name:
+            self._vectors.delete_collection(old)
+            self._store.forget_collection(old)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _collection_healthy(self, name: str, expected: int) -> bool:
+        try:
+            return int(self._vectors.get_collection(name).count()) == expected
+        except Exception:
+            return False
+
+    def _remove_orphans(self, keep: str | None) -> None:
+        """Collections left by a crashed run are never active; drop them before building anew."""
+        for name in self._vectors.list_collection_names():
+            if name != keep:
+                self._vectors.delete_collection(name)
+                self._store.forget_collection(name)
+
+    def _copy_unchanged(
+        self, target: Collection, source_name: str | None, docs: list[IndexedDocumentRecord]
+    ) -> list[IndexedDocumentRecord]:
+        if not docs or source_name is None:
+            return []
+        source = self._vectors.get_collection(source_name)
+        ids = [cid for d in docs for cid in d.chunk_ids]
+        for start in range(0, len(ids), _ADD_BATCH):
+            batch = source.get(
+                ids=ids[start : start + _ADD_BATCH], include=["embeddings", "documents", "metadatas"]
+            )
+            if len(batch["ids"]) != len(ids[start : start + _ADD_BATCH]):
+                raise IngestError(f"active collection {source_name} is missing chunks; run with --force")
+            target.add(
+                ids=batch["ids"],
+                embeddings=batch["embeddings"],
+                documents=batch["documents"],
+                metadatas=batch["metadatas"],
+            )
+        return docs
+
+    def _embed_new(
+        self,
+        target: Collection,
+        docs: list[LoadedDocument],
+        report: IngestReport,
+        on_progress: ProgressCallback | None,
+    ) -> list[IndexedDocumentRecord]:
+        chunks_by_doc = [(doc, _indexable_chunks(doc)) for doc in docs]
+        all_chunks = [(doc, c) for doc, chunks in chunks_by_doc for c in chunks]
+        total = len(all_chunks)
+        batch_size = max(self._settings.embedding.batch_size * 4, 64)
+        for start in range(0, total, batch_size):
+            batch = all_chunks[start : start + batch_size]
+            vectors = self._embedder.embed_documents([embedding_text(c) for _, c in batch])
+            target.add(
+                ids=[c.chunk_id for _, c in batch],
+                embeddings=vectors,
+                documents=[embedding_text(c) for _, c in batch],
+                metadatas=[chunk_metadata(c, doc.content_hash) for doc, c in batch],
+            )
+            report.embedded_chunks += len(batch)
+            if on_progress is not None:
+                on_progress(report.embedded_chunks, total)
+        return [
+            IndexedDocumentRecord(
+                doc_id=doc.doc_id,
+                source=doc.source,
+                content_hash=doc.content_hash,
+                chunk_ids=[c.chunk_id for c in chunks],
+                title=doc.title,
+            )
+            for doc, chunks in chunks_by_doc
+        ]
+
+    def _validate(self, collection: Collection, expected: int, dimension: int) -> None:
+        count = int(collection.count())
+        if count != expected:
+            raise IngestError(f"validation failed: collection holds {count} chunks, expected {expected}")
+        if expected == 0:
+            return
+        probe = collection.get(limit=1, include=["embeddings"])
+        vector = np.asarray(probe["embeddings"][0], dtype=np.float32)
+        if vector.shape != (dimension,):
+            raise IngestError(f"validation failed: stored vectors have shape {vector.shape}, expected {dimension}")
+        hit = collection.query(query_embeddings=[vector], n_results=1, include=[])
+        if not hit["ids"] or not hit["ids"][0]:
+            raise IngestError("validation failed: a probe query returned nothing")
+
+
+def _indexable_chunks(doc: LoadedDocument) -> list[Chunk]:
+    # Identical sections within one document would share an id; keep one.
+    unique = {c.chunk_id: c for c in chunk_document(doc)}
+    return [c for c in unique.values() if not c.heading_path or c.heading_path[0].lower() not in _SKIPPED_SECTIONS]
+
+
+def _relative_source(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())

@@ -1,0 +1,273 @@
+"""Hybrid retrieval: dense (Chroma) + BM25, fused with reciprocal rank fusion, diversified by MMR."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from advisor.components.sparse import SparseIndex
+from advisor.types import Passage
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
+
+    from advisor.components.embedder import Embedder, Vector
+    from advisor.components.vector_store import VectorStore
+    from advisor.settings import Settings
+    from advisor.store.repository import Store
+
+_REFRESH_SECONDS = 2.0
+
+
+class IndexNotReadyError(RuntimeError):
+    """No active index yet: run `advisor ingest`."""
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    collection_name: str
+    collection: Collection
+    ids: list[str]
+    metadatas: list[dict[str, Any]]
+    position: dict[str, int]
+    topic_members: dict[str, set[int]]
+    doc_chunks: dict[str, list[int]]
+    sparse: SparseIndex
+
+
+@dataclass(frozen=True)
+class RetrievalResult:
+    passages: list[Passage]
+    best_similarity: float
+    in_scope: bool
+    strategy: str = "hybrid"
+
+
+@dataclass
+class _Candidate:
+    chunk_id: str
+    metadata: dict[str, Any]
+    fused: float = 0.0
+    similarity: float | None = None
+    vector: Vector | None = None
+
+
+class Retriever:
+    def __init__(self, settings: Settings, embedder: Embedder, vectors: VectorStore, store: Store) -> None:
+        self._settings = settings
+        self._embedder = embedder
+        self._vectors = vectors
+        self._store = store
+        self._snapshot: _Snapshot | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+
+    # -- index lifecycle -------------------------------------------------
+    def _current(self) -> _Snapshot:
+        now = time.monotonic()
+        snap = self._snapshot
+        if snap is not None and now - self._checked_at < _REFRESH_SECONDS:
+            return snap
+        with self._lock:
+            self._checked_at = now
+            state = self._store.get_index_state()
+            if state is None:
+                raise IndexNotReadyError("no index yet: run `advisor ingest` first")
+            if self._snapshot is None or self._snapshot.collection_name != state.collection:
+                self._snapshot = self._load(state.collection)
+            return self._snapshot
+
+    def _load(self, name: str) -> _Snapshot:
+        collection = self._vectors.get_collection(name)
+        got = collection.get(include=["documents", "metadatas"])
+        ids = list(got["ids"])
+        metadatas = [dict(m) for m in (got["metadatas"] or [])]
+        documents = list(got["documents"] or [])
+        topic_members: dict[str, set[int]] = {}
+        doc_chunks: dict[str, list[int]] = {}
+        for i, meta in enumerate(metadatas):
+            doc_chunks.setdefault(str(meta.get("doc_id", "")), []).append(i)
+            for topic in meta.get("topics") or []:
+                if topic:
+                    topic_members.setdefault(str(topic), set()).add(i)
+        return _Snapshot(
+            collection_name=name,
+            collection=collection,
+            ids=ids,
+            metadatas=metadatas,
+            position={cid: i for i, cid in enumerate(ids)},
+            topic_members=topic_members,
+            doc_chunks=doc_chunks,
+            sparse=SparseIndex(documents),
+        )
+
+    def ready(self) -> bool:
+        try:
+            self._current()
+            return True
+        except Exception:
+            return False
+
+    def known_topics(self) -> set[str]:
+        return set(self._current().topic_members)
+
+    def chunk_count(self) -> int:
+        return len(self._current().ids)
+
+    # -- search ------------------------------------------------------------
+    def retrieve_passages(
+        self,
+        query: str,
+        k: int | None = None,
+        topics: Sequence[str] | None = None,
+        context: str | None = None,
+        strategy: str = "hybrid",
+    ) -> RetrievalResult:
+        """Top-k passages for ``query``; ``context`` (the initiative) nudges the dense query."""
+        cfg = self._settings.retrieval
+        k = k or cfg.k
+        snap = self._current()
+        qvec = self._query_vector(query, context)
+        allowed = self._allowed(snap, topics)
+        if allowed is not None and not allowed:
+            return RetrievalResult([], 0.0, False, strategy)
+
+        candidates: dict[str, _Candidate] = {}
+        if strategy in ("hybrid", "dense"):
+            self._dense(snap, qvec, cfg.candidates, topics, candidates)
+        if strategy in ("hybrid", "bm25"):
+            # BM25 sees the question only: an initiative's many words would outvote it.
+            for rank, hit in enumerate(snap.sparse.search(query, cfg.candidates, allowed)):
+                cid = snap.ids[hit.index]
+                cand = candidates.setdefault(cid, _Candidate(cid, snap.metadatas[hit.index]))
+                cand.fused += 1.0 / (cfg.rrf_k + rank + 1)
+        if not candidates:
+            return RetrievalResult([], 0.0, False, strategy)
+        self._fill_vectors(snap, qvec, candidates)
+        best = max(c.similarity or 0.0 for c in candidates.values())
+        in_scope = best >= cfg.min_similarity
+        floor = max(best * cfg.passage_floor_ratio, cfg.min_similarity * 0.75)
+        pool = [c for c in candidates.values() if (c.similarity or 0.0) >= floor]
+        chosen = _mmr(pool, k, cfg.mmr_lambda)
+        return RetrievalResult([_to_passage(c) for c in chosen], best, in_scope, strategy)
+
+    def action_passages(
+        self, passages: Sequence[Passage], sections: Sequence[str] = ("first steps",), docs: int = 2
+    ) -> list[Passage]:
+        """The action sections (e.g. "First steps") of the best documents, when retrieval matched
+        their explanation rather than their advice. Ranked just below the passage that led to them."""
+        snap = self._current()
+        have = {p.chunk_id for p in passages}
+        extra: list[Passage] = []
+        leading: list[Passage] = []
+        for p in passages:
+            if all(q.doc_id != p.doc_id for q in leading):
+                leading.append(p)
+        for lead in leading[:docs]:
+            for i in snap.doc_chunks.get(lead.doc_id, []):
+                meta = snap.metadatas[i]
+                section = str(meta.get("section", "")).lower()
+                if snap.ids[i] not in have and any(section.startswith(name) for name in sections):
+                    cand = _Candidate(snap.ids[i], meta, fused=lead.score * 0.9, similarity=lead.similarity)
+                    extra.append(_to_passage(cand))
+                    have.add(snap.ids[i])
+        return extra
+
+    def _query_vector(self, query: str, context: str | None) -> Vector:
+        qvec = self._embedder.embed_query(query)
+        if not context:
+            return qvec
+        # The question leads; the initiative shifts the neighbourhood towards the team's situation.
+        mixed = 0.85 * qvec + 0.15 * self._embedder.embed_query(context[:1000])
+        return (mixed / np.linalg.norm(mixed)).astype(np.float32)
+
+    @staticmethod
+    def _allowed(snap: _Snapshot, topics: Sequence[str] | None) -> set[int] | None:
+        if not topics:
+            return None
+        allowed: set[int] = set()
+        for topic in topics:
+            allowed |= snap.topic_members.get(topic, set())
+        return allowed
+
+    def _dense(
+        self,
+        snap: _Snapshot,
+        qvec: Vector,
+        n: int,
+        topics: Sequence[str] | None,
+        candidates: dict[str, _Candidate],
+    ) -> None:
+        where: dict[str, Any] | None = None
+        if topics:
+            clauses = [{"topics": {"$contains": t}} for t in topics]
+            where = clauses[0] if len(clauses) == 1 else {"$or": clauses}
+        res = snap.collection.query(
+            query_embeddings=[qvec],
+            n_results=min(n, max(len(snap.ids), 1)),
+            where=where,
+            include=["distances", "embeddings"],
+        )
+        ids = res["ids"][0] if res["ids"] else []
+        distances = (res["distances"] or [[]])[0]
+        embeddings = (res["embeddings"] or [[]])[0]
+        for rank, (cid, dist, emb) in enumerate(zip(ids, distances, embeddings, strict=True)):
+            cand = candidates.setdefault(cid, _Candidate(cid, snap.metadatas[snap.position[cid]]))
+            cand.fused += 1.0 / (self._settings.retrieval.rrf_k + rank + 1)
+            cand.similarity = 1.0 - float(dist)
+            cand.vector = np.asarray(emb, dtype=np.float32)
+
+    @staticmethod
+    def _fill_vectors(snap: _Snapshot, qvec: Vector, candidates: dict[str, _Candidate]) -> None:
+        missing = [cid for cid, c in candidates.items() if c.vector is None]
+        if not missing:
+            return
+        got = snap.collection.get(ids=missing, include=["embeddings"])
+        for cid, emb in zip(got["ids"], got["embeddings"] if got["embeddings"] is not None else [], strict=True):
+            vec = np.asarray(emb, dtype=np.float32)
+            candidates[cid].vector = vec
+            candidates[cid].similarity = float(vec @ qvec)
+
+
+def _mmr(pool: list[_Candidate], k: int, lam: float) -> list[_Candidate]:
+    """Maximal marginal relevance over fused scores, so one document cannot fill every slot."""
+    if not pool:
+        return []
+    top = max(c.fused for c in pool)
+    remaining = sorted(pool, key=lambda c: c.fused, reverse=True)
+    chosen: list[_Candidate] = []
+    while remaining and len(chosen) < k:
+        def gain(c: _Candidate) -> float:
+            redundancy = max((float(c.vector @ s.vector) for s in chosen if c.vector is not None and s.vector is not None), default=0.0)
+            return lam * (c.fused / top) - (1 - lam) * redundancy
+
+        best = max(remaining, key=gain)
+        chosen.append(best)
+        remaining.remove(best)
+    return chosen
+
+
+def _to_passage(c: _Candidate) -> Passage:
+    meta = c.metadata
+    topics = tuple(t for t in meta.get("topics") or [] if t)
+    return Passage(
+        chunk_id=c.chunk_id,
+        doc_id=str(meta.get("doc_id", "")),
+        title=str(meta.get("title", "")),
+        section=str(meta.get("section", "")),
+        topics=topics,
+        text=str(meta.get("text", "")),
+        source=str(meta.get("source", "")),
+        score=round(c.fused, 6),
+        similarity=round(c.similarity or 0.0, 6),
+    )
+
+
+def heading_path(meta: dict[str, Any]) -> list[str]:
+    return list(json.loads(meta.get("heading_path") or "[]"))

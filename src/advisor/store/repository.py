@@ -1,0 +1,482 @@
+"""Persistence for conversations, feedback, index bookkeeping and idempotency keys.
+
+Every ``Store`` method is its own transaction and returns plain frozen dataclasses, never ORM objects,
+so callers cannot trigger lazy loads or hold sessions open.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import random
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, TypeAlias
+
+from sqlalchemy import Engine, delete, func, select, text
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from advisor.store.db import SQLITE_BEGIN_OPTION
+from advisor.store.models import (
+    Conversation,
+    Feedback,
+    IndexedDocument,
+    IndexState,
+    Message,
+    ProcessedEvent,
+    new_id,
+    utcnow,
+)
+from advisor.types import Citation
+
+logger = logging.getLogger(__name__)
+
+Initiative: TypeAlias = str | dict[str, Any]
+Rating = Literal["up", "down"]
+
+ROLES: frozenset[str] = frozenset({"user", "assistant"})
+RATINGS: frozenset[str] = frozenset({"up", "down"})
+
+
+class NotFoundError(LookupError):
+    """The conversation or message does not exist, or belongs to another API key."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRecord:
+    id: str
+    api_key_id: str | None
+    initiative: Initiative | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    id: str
+    conversation_id: str
+    seq: int  # 1, 2, 3... within the conversation
+    role: str  # "user" | "assistant"
+    content: str
+    standalone_question: str | None
+    citations: list[dict[str, Any]]  # JSON form of advisor.types.Citation (topics as a list)
+    grounded: bool
+    abstained: bool
+    fallback: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackRecord:
+    id: int
+    message_id: str
+    rating: str  # "up" | "down"
+    comment: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStateRecord:
+    name: str
+    collection: str
+    model: str
+    dimension: int
+    chunk_count: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class IndexedDocumentRecord:
+    doc_id: str
+    title: str
+    source: str
+    content_hash: str
+    chunk_ids: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        # Accept any sequence (e.g. a list read from JSON) but keep the record hashable/immutable.
+        object.__setattr__(self, "chunk_ids", tuple(self.chunk_ids))
+
+
+def _json_roundtrip(value: Any) -> Any:
+    """What the JSON column will give back, so returned records equal re-read ones."""
+    return json.loads(json.dumps(value))
+
+
+def _citation_dict(citation: Citation | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(citation, Citation):
+        data: dict[str, Any] = dataclasses.asdict(citation)
+    elif isinstance(citation, Mapping):
+        data = dict(citation)
+    else:
+        raise TypeError(f"citations must be Citation or mapping objects, not {type(citation).__name__}")
+    result: dict[str, Any] = _json_roundtrip(data)
+    return result
+
+
+def _check_initiative(initiative: Initiative | None) -> Initiative | None:
+    if initiative is None or isinstance(initiative, str):
+        return initiative
+    if isinstance(initiative, dict):
+        roundtripped: dict[str, Any] = _json_roundtrip(initiative)
+        return roundtripped
+    raise TypeError(f"initiative must be a str, a dict or None, not {type(initiative).__name__}")
+
+
+def _conversation_record(row: Conversation) -> ConversationRecord:
+    return ConversationRecord(
+        id=row.id,
+        api_key_id=row.api_key_id,
+        initiative=row.initiative,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _message_record(row: Message) -> MessageRecord:
+    return MessageRecord(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        seq=row.seq,
+        role=row.role,
+        content=row.content,
+        standalone_question=row.standalone_question,
+        citations=list(row.citations or []),
+        grounded=row.grounded,
+        abstained=row.abstained,
+        fallback=row.fallback,
+        created_at=row.created_at,
+    )
+
+
+def _feedback_record(row: Feedback) -> FeedbackRecord:
+    return FeedbackRecord(
+        id=row.id,
+        message_id=row.message_id,
+        rating=row.rating,
+        comment=row.comment,
+        created_at=row.created_at,
+    )
+
+
+def _index_state_record(row: IndexState) -> IndexStateRecord:
+    return IndexStateRecord(
+        name=row.name,
+        collection=row.collection,
+        model=row.model,
+        dimension=row.dimension,
+        chunk_count=row.chunk_count,
+        updated_at=row.updated_at,
+    )
+
+
+def _document_record(row: IndexedDocument) -> IndexedDocumentRecord:
+    return IndexedDocumentRecord(
+        doc_id=row.doc_id,
+        title=row.title,
+        source=row.source,
+        content_hash=row.content_hash,
+        chunk_ids=tuple(row.chunk_ids or ()),
+    )
+
+
+class Store:
+    """Database access for the service; thread-safe (one session per call)."""
+
+    def __init__(self, engine: Engine, *, append_attempts: int = 5) -> None:
+        if append_attempts < 1:
+            raise ValueError("append_attempts must be at least 1")
+        self._engine = engine
+        self._append_attempts = append_attempts
+        self._reader = sessionmaker(bind=engine, expire_on_commit=False)
+        # On SQLite (engines from create_db_engine) writers take the write lock at BEGIN, so
+        # read-then-write transactions wait on busy_timeout instead of failing with "database is locked".
+        self._writer = sessionmaker(
+            bind=engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"}), expire_on_commit=False
+        )
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with self._reader.begin() as session:
+            yield session
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        with self._writer.begin() as session:
+            yield session
+
+    # -- health ---------------------------------------------------------------------------------
+
+    def ping(self) -> bool:
+        """True when the database answers a trivial query."""
+        try:
+            with self._engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            logger.warning("database ping failed: %s", exc)
+            return False
+        return True
+
+    # -- conversations --------------------------------------------------------------------------
+
+    def create_conversation(
+        self, api_key_id: str | None, initiative: Initiative | None
+    ) -> ConversationRecord:
+        initiative = _check_initiative(initiative)
+        now = utcnow()
+        with self._write() as session:
+            row = Conversation(
+                id=new_id(), api_key_id=api_key_id, initiative=initiative, created_at=now, updated_at=now
+            )
+            session.add(row)
+            session.flush()
+            return _conversation_record(row)
+
+    def get_conversation(self, conversation_id: str, api_key_id: str | None) -> ConversationRecord | None:
+        """The conversation, or None when it does not exist or was created with a different key."""
+        with self._read() as session:
+            row = session.get(Conversation, conversation_id)
+            if row is None or row.api_key_id != api_key_id:
+                return None
+            return _conversation_record(row)
+
+    def set_initiative(self, conversation_id: str, initiative: Initiative | None) -> None:
+        """Replace the conversation's initiative; NotFoundError when it does not exist."""
+        initiative = _check_initiative(initiative)
+        with self._write() as session:
+            row = session.get(Conversation, conversation_id)
+            if row is None:
+                raise NotFoundError(f"conversation {conversation_id} not found")
+            row.initiative = initiative
+            row.updated_at = utcnow()
+
+    # -- messages -------------------------------------------------------------------------------
+
+    def append_message(
+        self,
+        conversation_id: str,
+        role: str,
+        content: str,
+        *,
+        standalone_question: str | None = None,
+        citations: Iterable[Citation | Mapping[str, Any]] = (),
+        grounded: bool = True,
+        abstained: bool = False,
+        fallback: bool = False,
+    ) -> MessageRecord:
+        """Append a message as the conversation's next ``seq``; NotFoundError for an unknown conversation.
+
+        Concurrent appends to one conversation are serialised (row lock on PostgreSQL, write lock on
+        SQLite); a lost race on the unique (conversation_id, seq) is retried.
+        """
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {sorted(ROLES)}, not {role!r}")
+        citation_dicts = [_citation_dict(c) for c in citations]
+        for attempt in range(1, self._append_attempts + 1):
+            try:
+                return self._append_once(
+                    conversation_id,
+                    role,
+                    content,
+                    standalone_question=standalone_question,
+                    citations=citation_dicts,
+                    grounded=grounded,
+                    abstained=abstained,
+                    fallback=fallback,
+                )
+            except IntegrityError:
+                if attempt == self._append_attempts:
+                    raise
+                logger.debug("append_message race on %s (attempt %d); retrying", conversation_id, attempt)
+                time.sleep(random.uniform(0.005, 0.02) * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _append_once(
+        self,
+        conversation_id: str,
+        role: str,
+        content: str,
+        *,
+        standalone_question: str | None,
+        citations: list[dict[str, Any]],
+        grounded: bool,
+        abstained: bool,
+        fallback: bool,
+    ) -> MessageRecord:
+        with self._write() as session:
+            conversation = session.get(Conversation, conversation_id, with_for_update=True)
+            if conversation is None:
+                raise NotFoundError(f"conversation {conversation_id} not found")
+            last = session.scalar(
+                select(func.max(Message.seq)).where(Message.conversation_id == conversation_id)
+            )
+            now = utcnow()
+            row = Message(
+                id=new_id(),
+                conversation_id=conversation_id,
+                seq=(last or 0) + 1,
+                role=role,
+                content=content,
+                standalone_question=standalone_question,
+                citations=citations,
+                grounded=grounded,
+                abstained=abstained,
+                fallback=fallback,
+                created_at=now,
+            )
+            session.add(row)
+            conversation.updated_at = now
+            session.flush()
+            return _message_record(row)
+
+    def list_messages(self, conversation_id: str, limit: int | None = None) -> list[MessageRecord]:
+        """Messages oldest first; with ``limit``, only the last ``limit`` of them (still oldest first)."""
+        if limit is not None and limit < 0:
+            raise ValueError("limit must not be negative")
+        if limit == 0:
+            return []
+        with self._read() as session:
+            query = select(Message).where(Message.conversation_id == conversation_id)
+            if limit is None:
+                rows = list(session.scalars(query.order_by(Message.seq)))
+            else:
+                rows = list(session.scalars(query.order_by(Message.seq.desc()).limit(limit)))
+                rows.reverse()
+            return [_message_record(row) for row in rows]
+
+    # -- feedback -------------------------------------------------------------------------------
+
+    def add_feedback(self, message_id: str, rating: str, comment: str | None, api_key_id: str | None) -> int:
+        """Record feedback and return its id.
+
+        ValueError for a rating other than "up"/"down"; NotFoundError when the message does not exist
+        or its conversation was created with a different key.
+        """
+        if rating not in RATINGS:
+            raise ValueError(f"rating must be 'up' or 'down', not {rating!r}")
+        with self._write() as session:
+            owner = session.execute(
+                select(Conversation.api_key_id)
+                .join(Message, Message.conversation_id == Conversation.id)
+                .where(Message.id == message_id)
+            ).one_or_none()
+            if owner is None or owner.api_key_id != api_key_id:
+                raise NotFoundError(f"message {message_id} not found")
+            row = Feedback(message_id=message_id, rating=rating, comment=comment, created_at=utcnow())
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def feedback_for(self, message_id: str) -> list[FeedbackRecord]:
+        """All feedback on a message, oldest first."""
+        with self._read() as session:
+            rows = session.scalars(
+                select(Feedback).where(Feedback.message_id == message_id).order_by(Feedback.id)
+            )
+            return [_feedback_record(row) for row in rows]
+
+    # -- index bookkeeping ----------------------------------------------------------------------
+
+    def get_index_state(self, name: str = "active") -> IndexStateRecord | None:
+        with self._read() as session:
+            row = session.get(IndexState, name)
+            return None if row is None else _index_state_record(row)
+
+    def activate_index(
+        self,
+        collection: str,
+        model: str,
+        dimension: int,
+        documents: Sequence[IndexedDocumentRecord],
+        name: str = "active",
+    ) -> str | None:
+        """Write ``collection``'s document rows and point ``index_state[name]`` at it, atomically.
+
+        Existing rows of ``collection`` are replaced. Returns the collection previously pointed at
+        (None for the first activation; equal to ``collection`` when re-activating it). On any error
+        nothing changes: the old pointer and the old rows stay.
+        """
+        with self._write() as session:
+            self._write_documents(session, collection, documents)
+            return self._point_index(
+                session,
+                name=name,
+                collection=collection,
+                model=model,
+                dimension=dimension,
+                chunk_count=sum(len(doc.chunk_ids) for doc in documents),
+            )
+
+    def _write_documents(
+        self, session: Session, collection: str, documents: Sequence[IndexedDocumentRecord]
+    ) -> None:
+        session.execute(delete(IndexedDocument).where(IndexedDocument.collection == collection))
+        session.add_all(
+            IndexedDocument(
+                collection=collection,
+                doc_id=doc.doc_id,
+                source=doc.source,
+                content_hash=doc.content_hash,
+                chunk_ids=list(doc.chunk_ids),
+                title=doc.title,
+            )
+            for doc in documents
+        )
+        session.flush()
+
+    def _point_index(
+        self, session: Session, *, name: str, collection: str, model: str, dimension: int, chunk_count: int
+    ) -> str | None:
+        row = session.get(IndexState, name, with_for_update=True)
+        previous = None if row is None else row.collection
+        if row is None:
+            row = IndexState(name=name)
+            session.add(row)
+        row.collection = collection
+        row.model = model
+        row.dimension = dimension
+        row.chunk_count = chunk_count
+        row.updated_at = utcnow()
+        session.flush()
+        return previous
+
+    def indexed_documents(self, collection: str) -> dict[str, IndexedDocumentRecord]:
+        """The document rows of ``collection`` keyed by doc_id (empty for an unknown collection)."""
+        with self._read() as session:
+            rows = session.scalars(select(IndexedDocument).where(IndexedDocument.collection == collection))
+            return {row.doc_id: _document_record(row) for row in rows}
+
+    def forget_collection(self, collection: str) -> int:
+        """Delete ``collection``'s document rows; returns how many were deleted.
+
+        Raises ValueError if an index_state row still points at the collection.
+        """
+        with self._write() as session:
+            active = session.scalars(select(IndexState.name).where(IndexState.collection == collection)).all()
+            if active:
+                raise ValueError(f"collection {collection!r} is still active as {', '.join(sorted(active))}")
+            where = IndexedDocument.collection == collection
+            count = session.scalar(select(func.count()).select_from(IndexedDocument).where(where)) or 0
+            session.execute(delete(IndexedDocument).where(where))
+            return count
+
+    # -- idempotency ----------------------------------------------------------------------------
+
+    def mark_event_processed(self, source: str, event_id: str) -> bool:
+        """True the first time (source, event_id) is seen, False for a duplicate, across processes."""
+        try:
+            with self._write() as session:
+                session.add(ProcessedEvent(source=source, event_id=event_id, created_at=utcnow()))
+                session.flush()
+        except IntegrityError:
+            return False
+        return True

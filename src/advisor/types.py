@@ -1,0 +1,88 @@
+"""Plain data shapes passed between ingestion, retrieval and answering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Section:
+    """A run of text under one heading path, e.g. ("First steps",) or ("Scaling", "Horizontal")."""
+
+    heading_path: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    doc_id: str
+    title: str
+    topics: tuple[str, ...]
+    summary: str
+    source: str  # path relative to the ingested root, or a URL
+    sections: tuple[Section, ...]
+    content_hash: str  # sha256 of the raw file bytes
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: str  # stable: derived from doc id, heading path and text
+    doc_id: str
+    title: str
+    heading_path: tuple[str, ...]
+    topics: tuple[str, ...]
+    source: str
+    text: str
+    position: int  # order of the chunk within its document
+
+    @property
+    def section(self) -> str:
+        return " > ".join(self.heading_path)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its scores."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    section: str
+    topics: tuple[str, ...]
+    text: str
+    source: str
+    score: float  # fused relevance used for ranking
+    similarity: float  # cosine similarity to the query (dense), used for the relevance floor
+
+
+Role = Literal["user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    section: str
+    topics: tuple[str, ...]
+    snippet: str
+    source: str
+    score: float
+
+
+@dataclass
+class Answer:
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    grounded: bool = True
+    abstained: bool = False
+    fallback: bool = False
+    standalone_question: str = ""
+    notes: list[str] = field(default_factory=list)  # e.g. why citations were removed

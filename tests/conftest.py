@@ -1,0 +1,2 @@
+# Shared pytest plugins (fixtures live in the plugin modules); more are added here as they appear.
+pytest_plugins = ["tests.fakes.openai_server", "tests.plugins.databases", "tests.plugins.advisor_app"]
