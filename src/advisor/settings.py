@@ -62,7 +62,7 @@ class RetrievalSettings(BaseModel):
     candidates: int = Field(default=30, ge=1, le=500, description="Candidates taken from each of dense and BM25.")
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")
     mmr_lambda: float = Field(default=0.7, ge=0.0, le=1.0, description="1.0 = pure relevance, 0.0 = pure diversity.")
-    min_similarity: float = Field(default=0.30, ge=-1.0, le=1.0, description="Relevance floor on the best cosine similarity.")
+    min_similarity: float = Field(default=0.39, ge=-1.0, le=1.0, description="Relevance floor on the best cosine similarity (calibrated by evals/floor/calibrate.py).")
     passage_floor_ratio: float = Field(default=0.75, ge=0.0, le=1.0, description="Drop passages below this share of the best similarity.")
 
 

@@ -1,0 +1,44 @@
+# Every target sets up what it needs first, so each works on a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+
+.PHONY: setup run serve ingest test lint typecheck unit clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# CPU torch first: installed later by a dependency, pip would pull the multi-GB CUDA build.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install torch==2.13.0
+	$(BIN)/pip install -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+ingest: setup
+	$(BIN)/advisor ingest
+
+# Set up, ingest the bundled corpus, serve on 127.0.0.1:8000.
+run: ingest
+	$(BIN)/advisor serve --host 127.0.0.1 --port 8000
+
+lint: setup
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/python -m pytest -q
+
+# Set up, then lint, type-check and run the whole suite.
+test: lint typecheck unit
+
+clean:
+	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache
