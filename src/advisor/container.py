@@ -71,10 +71,11 @@ class Container:
         if self.settings.llm.provider == "extractive":
             return None
         from advisor.answer.llm import LLMComposer
-        from advisor.components.chat_model import build_chat_model
         from advisor.components.prompts import PromptLibrary
 
-        return LLMComposer(build_chat_model(self.settings.llm), PromptLibrary(self.settings.resolved_prompts_dir))
+        prompts = PromptLibrary(self.settings.resolved_prompts_dir)
+        prompts.validate()  # a missing template is a start-up error, not a failed request
+        return LLMComposer.from_settings(self.settings.llm, prompts)
 
     @cached_property
     def answers(self) -> AnswerService:

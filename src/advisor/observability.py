@@ -9,7 +9,10 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "advisor_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=self.registry
+            "advisor_http_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=self.registry,
         )
         self.latency = Histogram(
             "advisor_http_request_seconds",
@@ -23,6 +26,10 @@ class Metrics:
             "advisor_abstentions_total", "Answers that abstained", ["reason"], registry=self.registry
         )
         self.fallbacks = Counter(
-            "advisor_llm_fallbacks_total", "LLM failures answered by the extractive composer", registry=self.registry
+            "advisor_llm_fallbacks_total",
+            "LLM failures answered by the extractive composer",
+            registry=self.registry,
         )
-        self.feedback = Counter("advisor_feedback_total", "Feedback received", ["rating"], registry=self.registry)
+        self.feedback = Counter(
+            "advisor_feedback_total", "Feedback received", ["rating"], registry=self.registry
+        )

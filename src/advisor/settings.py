@@ -6,11 +6,21 @@ The file is named by ``ADVISOR_SETTINGS_FILE`` (TOML or YAML); environment varia
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -18,9 +28,15 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
     YamlConfigSettingsSource,
 )
+from pydantic_settings import SettingsError as PydanticSettingsError
 
 # Secrets that are obviously copied from an example rather than chosen.
 _PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "xxx", "your-key", "sk-...", "todo"}
+
+
+class _Section(BaseModel):
+    # A misspelt setting (limits.max_kk in a file, ADVISOR_LIMITS__MAX_KK) is an error, not ignored.
+    model_config = ConfigDict(extra="forbid")
 
 
 def _default_model_path() -> str:
@@ -33,8 +49,11 @@ def _default_model_path() -> str:
         return ""
 
 
-class EmbeddingSettings(BaseModel):
-    model_path: str = Field(default="", description="Sentence-transformers model directory; empty = the packaged all-MiniLM-L6-v2.")
+class EmbeddingSettings(_Section):
+    model_path: str = Field(
+        default="",
+        description="Sentence-transformers model directory; empty = the packaged all-MiniLM-L6-v2.",
+    )
     batch_size: int = Field(default=64, ge=1, le=4096)
     device: str = Field(default="cpu")
     query_cache_size: int = Field(default=1024, ge=0, description="Query embeddings kept in memory (LRU).")
@@ -43,30 +62,49 @@ class EmbeddingSettings(BaseModel):
         return self.model_path or _default_model_path()
 
 
-class ChromaSettings(BaseModel):
+class ChromaSettings(_Section):
     mode: Literal["persistent", "http"] = "persistent"
-    path: Path | None = Field(default=None, description="Persistent mode directory; default <data_dir>/chroma.")
+    path: Path | None = Field(
+        default=None, description="Persistent mode directory; default <data_dir>/chroma."
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8001, ge=1, le=65535)
     ssl: bool = False
     collection_prefix: str = Field(default="advisor", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,40}$")
 
 
-class DatabaseSettings(BaseModel):
+class DatabaseSettings(_Section):
     url: str = Field(default="", description="SQLAlchemy URL; default sqlite:///<data_dir>/advisor.db.")
     echo: bool = False
 
 
-class RetrievalSettings(BaseModel):
+class RetrievalSettings(_Section):
     k: int = Field(default=6, ge=1, le=50, description="Passages returned by default.")
-    candidates: int = Field(default=30, ge=1, le=500, description="Candidates taken from each of dense and BM25.")
+    candidates: int = Field(
+        default=30, ge=1, le=500, description="Candidates taken from each of dense and BM25."
+    )
+    bm25_weight: float = Field(
+        default=0.3,
+        ge=0.0,
+        le=2.0,
+        description="Weight of the BM25 ranking in the fusion (dense has 1); tuned on evals/floor.",
+    )
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")
-    mmr_lambda: float = Field(default=0.7, ge=0.0, le=1.0, description="1.0 = pure relevance, 0.0 = pure diversity.")
-    min_similarity: float = Field(default=0.39, ge=-1.0, le=1.0, description="Relevance floor on the best cosine similarity (calibrated by evals/floor/calibrate.py).")
-    passage_floor_ratio: float = Field(default=0.75, ge=0.0, le=1.0, description="Drop passages below this share of the best similarity.")
+    mmr_lambda: float = Field(
+        default=0.7, ge=0.0, le=1.0, description="1.0 = pure relevance, 0.0 = pure diversity."
+    )
+    min_similarity: float = Field(
+        default=0.39,
+        ge=-1.0,
+        le=1.0,
+        description="Relevance floor on the best cosine similarity (calibrated by evals/floor/calibrate.py).",
+    )
+    passage_floor_ratio: float = Field(
+        default=0.75, ge=0.0, le=1.0, description="Drop passages below this share of the best similarity."
+    )
 
 
-class LLMSettings(BaseModel):
+class LLMSettings(_Section):
     provider: Literal["extractive", "openai", "anthropic", "ollama"] = "extractive"
     model: str = ""
     base_url: str = Field(default="", description="OpenAI-compatible or Ollama base URL.")
@@ -81,7 +119,9 @@ class LLMSettings(BaseModel):
         if self.provider == "extractive":
             return self
         if not self.model:
-            raise ValueError(f"llm.model is required when llm.provider is {self.provider!r} (ADVISOR_LLM__MODEL)")
+            raise ValueError(
+                f"llm.model is required when llm.provider is {self.provider!r} (ADVISOR_LLM__MODEL)"
+            )
         if self.provider in ("openai", "anthropic") and self.api_key is None and not self.base_url:
             raise ValueError(
                 f"llm.api_key is required for provider {self.provider!r} (ADVISOR_LLM__API_KEY), "
@@ -92,8 +132,10 @@ class LLMSettings(BaseModel):
         return self
 
 
-class APISettings(BaseModel):
-    keys: list[SecretStr] = Field(default_factory=list, description="Bearer keys accepted by the API; empty = no auth, loopback only.")
+class APISettings(_Section):
+    keys: list[SecretStr] = Field(
+        default_factory=list, description="Bearer keys accepted by the API; empty = no auth, loopback only."
+    )
     cors_origins: list[str] = Field(default_factory=list)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -108,11 +150,13 @@ class APISettings(BaseModel):
         return keys
 
 
-class LimitSettings(BaseModel):
+class LimitSettings(_Section):
     max_message_chars: int = Field(default=4000, ge=1)
     max_initiative_chars: int = Field(default=4000, ge=1)
     max_body_bytes: int = Field(default=65536, ge=1024)
-    max_history_messages: int = Field(default=40, ge=2, description="Earlier messages considered per conversation.")
+    max_history_messages: int = Field(
+        default=40, ge=2, description="Earlier messages considered per conversation."
+    )
     max_k: int = Field(default=20, ge=1)
 
 
@@ -123,7 +167,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path("data"), description="Where the index, database and lock live.")
     knowledge_dir: Path = Field(default=Path("knowledge"), description="Default corpus for `advisor ingest`.")
-    prompts_dir: Path | None = Field(default=None, description="Prompt templates; default the bundled prompts/.")
+    prompts_dir: Path | None = Field(
+        default=None, description="Prompt templates; default the bundled prompts/."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
@@ -148,10 +194,17 @@ class Settings(BaseSettings):
             path = Path(file)
             if not path.is_file():
                 raise SettingsError(f"ADVISOR_SETTINGS_FILE: no such file: {path}")
-            if path.suffix in (".yaml", ".yml"):
-                sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
-            else:
-                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+            try:
+                if path.suffix in (".yaml", ".yml"):
+                    sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
+                else:
+                    sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+            except (OSError, ValueError, TypeError, yaml.YAMLError) as exc:
+                # Syntax errors (TOMLDecodeError is a ValueError) or a top level that is not a
+                # table of settings: one line naming the file, not a parser's multi-line dump.
+                raise SettingsError(
+                    f"ADVISOR_SETTINGS_FILE: {path} is not a valid settings file: {_one_line(exc)}"
+                ) from None
         return tuple(sources)
 
     # Derived locations, so every component agrees on where things live.
@@ -184,7 +237,12 @@ class SettingsError(Exception):
 
 def _refuse_placeholder(name: str, value: str) -> None:
     if value.strip().lower() in _PLACEHOLDER_SECRETS or value.strip() == "":
-        raise ValueError(f"{name} holds a placeholder value; set a real secret")
+        env = "ADVISOR_" + name.upper().replace(".", "__")
+        raise ValueError(f"{name} holds a placeholder value; set a real secret ({env})")
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -194,9 +252,27 @@ def describe_validation_error(error: ValidationError) -> str:
         loc = [str(p) for p in item["loc"] if not isinstance(p, int)]
         name = ".".join(loc) if loc else "settings"
         env = "ADVISOR_" + "__".join(p.upper() for p in loc) if loc else ""
-        msg = item["msg"].removeprefix("Value error, ")
+        msg = _one_line(ValueError(item["msg"].removeprefix("Value error, ")))
+        if "ADVISOR_" in msg:
+            env = ""  # a section-level check already names the exact env var (ADVISOR_LLM__MODEL)
         parts.append(f"{name} ({env}): {msg}" if env else f"{name}: {msg}")
     return "invalid settings: " + "; ".join(parts)
+
+
+def describe_source_error(error: PydanticSettingsError) -> str:
+    """pydantic-settings' own parse errors (e.g. ADVISOR_API__KEYS=abc, not JSON) as one line
+    naming the env vars involved."""
+    message = _one_line(error)
+    field = re.search(r'field "([^"]+)"', message)
+    if field:
+        prefix = f"ADVISOR_{field.group(1).upper()}"
+        names = sorted(n for n in os.environ if n == prefix or n.startswith(prefix + "__"))
+        if names:
+            return (
+                f"invalid settings: {field.group(1)} ({', '.join(names)}): cannot parse the value; "
+                "a list or table must be JSON, e.g. ADVISOR_API__KEYS='[\"<key>\"]'"
+            )
+    return f"invalid settings: {message}"
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -204,6 +280,8 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         raise SettingsError(describe_validation_error(exc)) from None
+    except PydanticSettingsError as exc:
+        raise SettingsError(describe_source_error(exc)) from None
 
 
 @lru_cache(maxsize=1)

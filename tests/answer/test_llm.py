@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from langchain_openai import ChatOpenAI
-from tests.fakes.openai_server import FakeOpenAIServer
 
 from advisor.answer.llm import LLMComposer, ProviderError, call_deadline, describe_failure
 from advisor.components.chat_model import ProviderConfigError, build_chat_model
 from advisor.components.prompts import PromptLibrary
 from advisor.settings import LLMSettings
 from advisor.types import Passage, Turn
+from tests.fakes.openai_server import FakeOpenAIServer
 
 PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 API_KEY = "test-key-not-secret-1234"

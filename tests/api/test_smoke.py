@@ -7,7 +7,9 @@ def test_chat_answers_with_citations_whose_topics_fit(live_server: Any) -> None:
     with live_server() as server, server.client() as http:
         reply = http.post(
             "/v1/chat",
-            json={"message": "Our churn model works in a notebook but never reached production. What are we missing?"},
+            json={
+                "message": "Our churn model works in a notebook but never reached production. What are we missing?"
+            },
         )
         assert reply.status_code == 200, reply.text
         body = reply.json()

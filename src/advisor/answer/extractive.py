@@ -8,7 +8,7 @@ corpora written as prose. Deterministic: the same passages and question give the
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 import Stemmer
@@ -93,6 +93,14 @@ def _first_sentence(text: str, limit: int = 260) -> str:
     return sentence
 
 
+# A question about symptoms wants the symptoms first; any other question wants actions first.
+_ACTION_WEIGHTS = {"action": 0.6, "other": 0.0, "symptom": 0.3}
+_SIGN_WEIGHTS = {"action": 0.2, "other": 0.0, "symptom": 0.7}
+# Headlines that describe a thing or a situation ("A training pipeline.", "No tests.") rather
+# than tell the reader what to do.
+_NOT_IMPERATIVE = frozenset("a an the no nobody too our their its this that there it".split())
+
+
 def _section_kind(section: str) -> str:
     lowered = section.lower()
     if any(key in lowered for key in _SYMPTOM_SECTIONS):
@@ -105,7 +113,7 @@ def _section_kind(section: str) -> str:
 def extract_actions(
     passages: Sequence[Passage],
     question_terms: set[str],
-    context_terms: set[str] = frozenset(),
+    context_terms: Set[str] = frozenset(),
     asks_for_signs: bool = False,
 ) -> list[Action]:
     """Candidate recommendations with a score: passage relevance, then the section they come from
@@ -136,10 +144,13 @@ def extract_actions(
             if headline.endswith("?") or len(headline.split()) < 3:
                 continue  # a question, or a bare label ("Timeliness."), is not a recommendation
             item_terms = terms(f"{headline} {detail}")
+            weights = _SIGN_WEIGHTS if asks_for_signs else _ACTION_WEIGHTS
+            describes = headline.split(" ", 1)[0].lower() in _NOT_IMPERATIVE and not asks_for_signs
             score = (
                 relevance
-                + {"action": 0.6, "other": 0.0, "symptom": 0.3}[kind]
-                + 0.12 * len(item_terms & question_terms)
+                + weights[kind]
+                - (0.35 if describes else 0.0)
+                + 0.2 * len(item_terms & question_terms)
                 + 0.04 * len(item_terms & context_terms)
                 + (0.1 if bold else 0.0)
                 - (1.0 if prose else 0.0)
@@ -151,10 +162,13 @@ def extract_actions(
 
 
 def _too_similar(a: Action, chosen: list[Action]) -> bool:
-    ta = terms(a.text)
+    """Near-duplicates: most of the words overall, or of the shorter headline, are shared."""
+    ta, ha = terms(a.text), terms(a.headline)
     for b in chosen:
-        tb = terms(b.text)
+        tb, hb = terms(b.text), terms(b.headline)
         if ta and tb and len(ta & tb) / len(ta | tb) > 0.4:
+            return True
+        if ha and hb and len(ha & hb) / min(len(ha), len(hb)) >= 0.6:
             return True
     return False
 
@@ -197,16 +211,18 @@ def compose_extractive(
     if not chosen:
         return Composition("", [])
 
-    numbering: dict[int, int] = {}
-    for action in chosen:
-        numbering.setdefault(action.passage, len(numbering) + 1)
-    cited = [passages[i] for i in numbering]
-
     # Group by the primary topic of each action's document, groups ordered by their best action.
     groups: dict[str, list[Action]] = {}
     for action in chosen:
         topic = passages[action.passage].topics[0] if passages[action.passage].topics else ""
         groups.setdefault(topic, []).append(action)
+
+    # Number passages in the order the text cites them, which is the grouped order.
+    numbering: dict[int, int] = {}
+    for items in groups.values():
+        for action in items:
+            numbering.setdefault(action.passage, len(numbering) + 1)
+    cited = [passages[i] for i in numbering]
 
     labels = [topic_label(t) for t in groups if t]
     focus = ", ".join(labels[:-1]) + (" and " if len(labels) > 1 else "") + labels[-1] if labels else ""

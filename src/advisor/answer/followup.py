@@ -13,13 +13,19 @@ _ANAPHORA = re.compile(
     re.IGNORECASE,
 )
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6}
-_STEP_REF = re.compile(r"\b(?:step|point|item|recommendation|number|#)\s*(\d)\b|\b(first|second|third|fourth|fifth|sixth)\b", re.I)
+_STEP_REF = re.compile(
+    r"(?:\b(?:step|point|item|recommendation|number)\s*#?\s*|#)(\d)\b|\b(first|second|third|fourth|fifth|sixth)\b",
+    re.I,
+)
 _NUMBERED = re.compile(r"^\s*(\d+)\.\s+\*\*(.+?)\*\*", re.MULTILINE)
 
 
+def refers_back(question: str) -> bool:
+    return bool(_ANAPHORA.search(question))
+
+
 def needs_context(question: str) -> bool:
-    words = question.split()
-    return len(words) <= 6 or bool(_ANAPHORA.search(question))
+    return len(question.split()) <= 6 or refers_back(question)
 
 
 def rewrite_followup(question: str, history: Sequence[Turn]) -> str:
@@ -36,5 +42,9 @@ def rewrite_followup(question: str, history: Sequence[Turn]) -> str:
         steps = {int(m.group(1)): m.group(2) for m in _NUMBERED.finditer(last_answer)}
         if n in steps:
             parts.append(f"(about: {steps[n]})")
-    parts.append(f"(context: {previous_questions[-1].strip()})")
+    # A chain of follow-ups keeps the subject of the last question that stood on its own.
+    previous = previous_questions[-1].strip()
+    subject = next((q.strip() for q in reversed(previous_questions) if not refers_back(q)), previous)
+    context = previous if subject == previous else f"{previous}; {subject}"
+    parts.append(f"(context: {context})")
     return " ".join(parts)

@@ -70,7 +70,12 @@ def build_citations(text: str, passages: Sequence[Passage]) -> list[Citation]:
 
 
 class CitationStreamFilter:
-    """Drops unresolvable markers from streamed text; holds back a partial ``[..`` until it closes."""
+    """Drops unresolvable markers from streamed text; holds back a partial ``[..`` until it closes.
+
+    Markers at the end of a delta, and the spaces around them, are held back until the next
+    non-space text arrives, so that a dropped marker takes its space with it: "ship it [9]." streams
+    as "ship it.", as :func:`strip_unresolved` gives for the whole text.
+    """
 
     def __init__(self, valid: int) -> None:
         self._valid = valid
@@ -79,10 +84,12 @@ class CitationStreamFilter:
 
     def feed(self, delta: str) -> str:
         text = self._pending + delta
-        self._pending = ""
+        tail = _TAIL.search(text)
+        cut = tail.start() if tail else len(text)
         open_at = text.rfind("[")
         if open_at != -1 and "]" not in text[open_at:] and len(text) - open_at <= 16:
-            text, self._pending = text[:open_at], text[open_at:]
+            cut = min(cut, open_at)
+        text, self._pending = text[:cut], text[cut:]
         cleaned, removed = strip_unresolved(text, self._valid)
         self.removed.extend(removed)
         return cleaned
@@ -92,3 +99,7 @@ class CitationStreamFilter:
         cleaned, removed = strip_unresolved(rest, self._valid)
         self.removed.extend(removed)
         return cleaned
+
+
+# Spaces and markers (whole or still open) at the end of streamed text.
+_TAIL = re.compile(r"(?:[ \t]*\[[\d, ]{0,14}\]?)*[ \t]*$")

@@ -19,5 +19,22 @@ _AIMED_AT_US = re.compile(
 )
 
 
+# A match about the team's own system ("our chatbot's system prompt", "the system prompt of our
+# assistant", "stop users making our assistant ignore its instructions") is a question about that
+# system, unless the message also addresses Advisor directly.
+_THEIR_OWN = re.compile(r"\b(our|its|their)\b", re.IGNORECASE)
+_OF_THEIR_OWN = re.compile(r"\s+(of|for|in|inside|behind|used\s+by)\s+(our|its|their)\b", re.IGNORECASE)
+_ADDRESSES_US = re.compile(r"\b(you|your|yours|yourself)\b", re.IGNORECASE)
+_WINDOW = 30
+
+
+def _about_their_own(message: str, match: re.Match[str]) -> bool:
+    before = message[max(0, match.start() - _WINDOW) : match.end()]
+    return bool(_THEIR_OWN.search(before) or _OF_THEIR_OWN.match(message, match.end()))
+
+
 def is_instruction_attack(message: str) -> bool:
-    return bool(_AIMED_AT_US.search(message))
+    addresses_us = bool(_ADDRESSES_US.search(message))
+    return any(
+        addresses_us or not _about_their_own(message, match) for match in _AIMED_AT_US.finditer(message)
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -40,7 +40,9 @@ OUT_OF_SCOPE = (
 REFUSAL = (
     "I can't share my instructions, keys or configuration, and I don't change how I work on request. " + SCOPE
 )
-FALLBACK_NOTE = "(The language model was unavailable, so this answer was composed directly from the guidance.)"
+FALLBACK_NOTE = (
+    "(The language model was unavailable, so this answer was composed directly from the guidance.)"
+)
 _STREAM_WORDS = re.compile(r"\S+\s*")
 
 
@@ -135,7 +137,8 @@ class AnswerService:
     def stream(self, turn: PreparedTurn) -> Iterator[StreamEvent]:
         question = turn.request.message.strip()
         self._store.append_message(turn.conversation_id, "user", question)
-        text, citations, standalone = "", [], question
+        text, standalone = "", question
+        citations: list[Citation] = []
         grounded, abstained, fallback = True, False, False
         try:
             if is_instruction_attack(question):
@@ -144,7 +147,9 @@ class AnswerService:
                 yield from _words(text)
             else:
                 standalone = self._standalone(question, turn.history)
-                found = self._retriever.retrieve_passages(standalone, turn.request.k, context=turn.initiative_text)
+                found = self._retriever.retrieve_passages(
+                    standalone, turn.request.k, context=turn.initiative_text
+                )
                 if not found.in_scope or not found.passages:
                     text, abstained = OUT_OF_SCOPE, True
                     self._metrics.abstentions.labels("out_of_scope").inc()
@@ -163,7 +168,7 @@ class AnswerService:
             log.exception("answer failed for conversation %s", turn.conversation_id)
             yield StreamEvent("error", {"reason": f"answer failed: {type(exc).__name__}"})
             return
-        self._metrics.answers.labels(self.composer_name).inc()
+        self._metrics.answers.labels("fallback" if fallback else self.composer_name).inc()
         message = self._store.append_message(
             turn.conversation_id,
             "assistant",
@@ -217,7 +222,7 @@ class AnswerService:
 
     def _compose(
         self, question: str, turn: PreparedTurn, passages: list[Passage]
-    ) -> Iterator[StreamEvent] | Any:
+    ) -> Generator[StreamEvent, None, tuple[str, list[Citation], bool, bool]]:
         """Yields deltas; returns (text, citations, grounded, fallback)."""
         if self._llm is not None:
             from advisor.answer.llm import ProviderError

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from advisor.api.errors import install_error_handlers
-from advisor.api.middleware import BodySizeLimitMiddleware, MetricsMiddleware
+from advisor.api.middleware import BodySizeLimitMiddleware, MetricsMiddleware, UnexpectedErrorMiddleware
 from advisor.api.routers import chat, conversations, health, search
 from advisor.container import Container
 from advisor.settings import Settings, get_settings
@@ -49,6 +49,9 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = True) -> Fas
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    app.add_middleware(MetricsMiddleware, metrics=container.metrics)
+    # The last added runs first: errors are caught outermost, and metrics wrap the size limit so its
+    # 413s (and unexpected 500s) are counted too.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=container.metrics)
+    app.add_middleware(UnexpectedErrorMiddleware)
     return app

@@ -44,7 +44,9 @@ def get_api_key_id(
     if not settings.auth_enabled:
         return None
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(401, "missing API key: send Authorization: Bearer <key>", {"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "missing API key: send Authorization: Bearer <key>", {"WWW-Authenticate": "Bearer"}
+        )
     given = credentials.credentials.encode()
     for key in settings.api.keys:
         if hmac.compare_digest(given, key.get_secret_value().encode()):

@@ -22,11 +22,14 @@ _CODES = {
     415: "unsupported_media_type",
     422: "invalid_request",
     429: "rate_limited",
+    500: "internal_error",
     503: "not_ready",
 }
 
 
-def error_response(status: int, reason: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+def error_response(
+    status: int, reason: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = {"error": _CODES.get(status, "error"), "reason": reason, **extra}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -34,6 +37,11 @@ def error_response(status: int, reason: str, headers: dict[str, str] | None = No
 def _describe(errors: list[Any]) -> str:
     parts = []
     for err in errors[:3]:
+        if err.get("type") == "json_invalid":
+            # loc is ("body", <character offset>): name the problem, not a field called "1".
+            position = err.get("loc", ("body", "?"))[-1]
+            parts.append(f"request body is not valid JSON (error at character {position})")
+            continue
         loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
         parts.append(f"{loc}: {err.get('msg', 'invalid')}" if loc else str(err.get("msg", "invalid")))
     return "; ".join(parts) or "invalid request"

@@ -1,13 +1,62 @@
-"""ASGI middleware: request body size limit (enforced while reading) and request metrics."""
+"""ASGI middleware: unexpected errors as JSON, request body size limit (enforced while reading) and
+request metrics."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from advisor.observability import Metrics
+
+log = logging.getLogger(__name__)
+
+
+async def send_json(send: Send, status: int, body: dict[str, str]) -> None:
+    data = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
+
+
+class UnexpectedErrorMiddleware:
+    """An exception no handler took becomes a JSON 500 here, and is not re-raised.
+
+    Starlette's own last-resort handler re-raises after answering, and uvicorn then drops the
+    connection, so a keep-alive client's next request fails with a connection reset.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if not started:
+                await send_json(
+                    send, 500, {"error": "internal_error", "reason": "internal error; the event was logged"}
+                )
 
 
 class _TooLarge(Exception):
@@ -29,40 +78,36 @@ class BodySizeLimitMiddleware:
             return
         received = 0
         started = False
+        too_large = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    too_large = True
                     raise _TooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if too_large and not started:
+                # The app's own reply to the aborted read (FastAPI turns any error while reading the
+                # body into a 400): drop it, the 413 below goes out instead.
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
+        with contextlib.suppress(_TooLarge):
             await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._reject(send)
+        if too_large and not started:
+            await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
-        body = json.dumps(
-            {"error": "payload_too_large", "reason": f"request body exceeds {self.max_bytes} bytes"}
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        reason = f"request body exceeds {self.max_bytes} bytes"
+        await send_json(send, 413, {"error": "payload_too_large", "reason": reason})
 
 
 class MetricsMiddleware:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# Blank text is rejected (422) rather than answered.
+NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class InitiativeObject(BaseModel):
@@ -18,9 +21,11 @@ class InitiativeObject(BaseModel):
 
 
 class ChatIn(BaseModel):
-    message: str = Field(min_length=1, description="The user's question.")
+    message: NonBlank = Field(description="The user's question.")
     conversation_id: str | None = Field(default=None, max_length=64)
-    initiative: str | InitiativeObject | None = Field(default=None, description="The initiative, free text or an object.")
+    initiative: str | InitiativeObject | None = Field(
+        default=None, description="The initiative, free text or an object."
+    )
     stream: bool = Field(default=False, description="Answer as Server-Sent Events.")
     k: int | None = Field(default=None, ge=1, description="Passages to retrieve.")
 
@@ -48,8 +53,8 @@ class ChatOut(BaseModel):
 
 
 class SearchIn(BaseModel):
-    query: str = Field(min_length=1)
-    k: int = Field(default=6, ge=1)
+    query: NonBlank
+    k: int | None = Field(default=None, ge=1, description="Passages to return; default retrieval.k.")
     topics: list[str] | None = None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -29,11 +30,35 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+class _BriefFormatter(logging.Formatter):
+    """CLI users get one line per problem; tracebacks only at DEBUG."""
+
+    def __init__(self, verbose: bool) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s")
+        self._verbose = verbose
+
+    def formatException(self, ei: Any) -> str:
+        return super().formatException(ei) if self._verbose else ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not self._verbose:
+            record.exc_text = ""
+            record.exc_info = None
+        return super().format(record)
+
+
 def _settings() -> Settings:
     try:
-        return get_settings()
+        settings = get_settings()
     except SettingsError as exc:
         _fail(str(exc))
+    handler = logging.StreamHandler()
+    handler.setFormatter(_BriefFormatter(settings.log_level == "DEBUG"))
+    # Libraries (alembic, chromadb, httpx) stay at WARNING; Advisor's own logs follow log_level.
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+    logging.getLogger("advisor").setLevel(settings.log_level)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on its own logger
+    return settings
 
 
 def _container() -> Any:
@@ -44,7 +69,9 @@ def _container() -> Any:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders; default the knowledge folder.")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or folders; default the knowledge folder.")
+    ] = None,
     force: Annotated[bool, typer.Option(help="Re-embed every document even if unchanged.")] = False,
 ) -> None:
     """Index documents (Markdown, text, HTML, PDF) incrementally and atomically."""
@@ -55,13 +82,19 @@ def ingest(
     container = _container()
     targets = paths or [container.settings.knowledge_dir]
     with Progress(
-        TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        transient=True, disable=not sys.stderr.isatty(),
+        TextColumn("embedding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+        disable=not sys.stderr.isatty(),
     ) as progress:
         task = progress.add_task("embed", total=None)
         try:
             report = container.indexer.ingest(
-                targets, force=force, on_progress=lambda done, total: progress.update(task, completed=done, total=total)
+                targets,
+                force=force,
+                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
         except IngestError as exc:
             _fail(str(exc))
@@ -80,7 +113,9 @@ def _print_json(data: object) -> None:
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int, typer.Option("--k", min=1, max=50, help="Results to return.")] = 6,
-    topic: Annotated[list[str] | None, typer.Option("--topic", help="Only passages with this topic (repeatable).")] = None,
+    topic: Annotated[
+        list[str] | None, typer.Option("--topic", help="Only passages with this topic (repeatable).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the /v1/search response object.")] = False,
 ) -> None:
     """Search the corpus (hybrid dense + BM25)."""
@@ -92,8 +127,16 @@ def search(
     except IndexNotReadyError as exc:
         _fail(str(exc))
     results = [
-        {"doc_id": p.doc_id, "title": p.title, "section": p.section, "topics": list(p.topics), "text": p.text,
-         "source": p.source, "score": p.score, "similarity": p.similarity}
+        {
+            "doc_id": p.doc_id,
+            "title": p.title,
+            "section": p.section,
+            "topics": list(p.topics),
+            "text": p.text,
+            "source": p.source,
+            "score": p.score,
+            "similarity": p.similarity,
+        }
         for p in found.passages
     ]
     if as_json:
@@ -109,7 +152,9 @@ def search(
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="Your question.")],
-    initiative: Annotated[str | None, typer.Option(help="Describe your initiative (team, data, stage...).")] = None,
+    initiative: Annotated[
+        str | None, typer.Option(help="Describe your initiative (team, data, stage...).")
+    ] = None,
     conversation: Annotated[str | None, typer.Option(help="Continue this conversation id.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the /v1/chat response object.")] = False,
 ) -> None:
@@ -120,6 +165,9 @@ def ask(
     container = _container()
     service = container.answers
     try:
+        # The answer stream reports a missing index as a generic failure: check it first, so the
+        # error says to run `advisor ingest` and no conversation is started.
+        container.retriever.chunk_count()
         result = service.answer(service.prepare(ChatRequest(question, conversation, initiative), None))
     except ConversationNotFoundError:
         _fail(f"conversation {conversation} not found")
@@ -152,8 +200,15 @@ def serve(
     import uvicorn
 
     from advisor.api.app import create_app
+    from advisor.components.chat_model import ProviderConfigError
+    from advisor.components.prompts import PromptError
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    application = create_app(settings)
+    try:
+        _ = application.state.container.llm  # a missing provider extra or prompt fails now, not per request
+    except (ProviderConfigError, PromptError) as exc:
+        _fail(f"llm: {exc}")
+    uvicorn.run(application, host=host, port=port, log_level=settings.log_level.lower())
 
 
 def run() -> None:

@@ -69,15 +69,19 @@ class Embedder:
                 from sentence_transformers import SentenceTransformer
                 from transformers.utils import logging as transformers_logging
 
-                transformers_logging.disable_progress_bar()
+                transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
-                self._model = _LOADED[key] = SentenceTransformer(self._model_path, device=self._settings.device)
+                self._model = _LOADED[key] = SentenceTransformer(
+                    self._model_path, device=self._settings.device
+                )
         return self._model
 
     @property
     def dimension(self) -> int:
         model = self.load()
-        getter: Any = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        getter: Any = (
+            getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        )
         dim = getter()
         if not isinstance(dim, int):
             raise EmbeddingModelError("embedding model does not report its dimension")
@@ -102,7 +106,7 @@ class Embedder:
             if hit is not None:
                 self._cache.move_to_end(text)
                 return hit
-        vector = self.embed_documents([text])[0]
+        vector: Vector = self.embed_documents([text])[0]
         vector.setflags(write=False)
         if size:
             with self._cache_lock:

@@ -26,7 +26,9 @@ class SparseIndex:
         self._tokenizer = Tokenizer(stopwords="en", stemmer=Stemmer.Stemmer("english").stemWord)
         self._bm25 = bm25s.BM25()
         if self._size:
-            ids = self._tokenizer.tokenize(list(texts), return_as="ids", update_vocab=True, show_progress=False)
+            ids = self._tokenizer.tokenize(
+                list(texts), return_as="ids", update_vocab=True, show_progress=False
+            )
             self._bm25.index(ids, show_progress=False)
 
     def __len__(self) -> int:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 import threading
+from contextlib import closing
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from advisor.settings import Settings
@@ -40,7 +44,9 @@ class VectorStore:
         cfg = self._settings.chroma
         try:
             if cfg.mode == "http":
-                return chromadb.HttpClient(host=cfg.host, port=cfg.port, ssl=cfg.ssl, settings=client_settings)
+                return chromadb.HttpClient(
+                    host=cfg.host, port=cfg.port, ssl=cfg.ssl, settings=client_settings
+                )
             path = self._settings.chroma_path
             path.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(path=str(path), settings=client_settings)
@@ -64,10 +70,29 @@ class VectorStore:
         return [c.name for c in self.client.list_collections() if c.name.startswith(prefix)]
 
     def delete_collection(self, name: str) -> None:
+        segment_dirs = self._segment_dirs(name)
         try:
             self.client.delete_collection(name)
         except Exception:  # already gone: deleting is best-effort clean-up
             return
+        # Chroma's persistent mode drops the collection but leaves its vector index files on disk
+        # (chroma-core/chroma#5520), so every re-index would leak a directory.
+        for path in segment_dirs:
+            shutil.rmtree(path, ignore_errors=True)
+
+    def _segment_dirs(self, name: str) -> list[Path]:
+        """The directories holding ``name``'s segments in persistent mode; empty when unknown."""
+        if self._settings.chroma.mode != "persistent":
+            return []
+        root = self._settings.chroma_path
+        try:
+            collection_id = str(self.get_collection(name).id)
+            uri = (root / "chroma.sqlite3").resolve().as_uri() + "?mode=ro"
+            with closing(sqlite3.connect(uri, uri=True)) as db:
+                rows = db.execute("SELECT id FROM segments WHERE collection = ?", (collection_id,)).fetchall()
+        except Exception:  # not there, or a Chroma layout we do not know: leave the files alone
+            return []
+        return [path for (segment_id,) in rows if (path := root / str(segment_id)).is_dir()]
 
     def heartbeat(self) -> bool:
         try:

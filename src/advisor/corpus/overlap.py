@@ -30,9 +30,7 @@ def _shingles(words: list[str], n: int) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
-def find_shared_runs(
-    documents: list[Path], sources: list[Path], min_words: int = 10
-) -> list[SharedRun]:
+def find_shared_runs(documents: list[Path], sources: list[Path], min_words: int = 10) -> list[SharedRun]:
     """Return one entry per (document, source) pair for each maximal shared run."""
     source_shingles = {
         src: _shingles(words_of(src.read_text(encoding="utf-8")), min_words) for src in sources
@@ -45,7 +43,9 @@ def find_shared_runs(
             while i <= len(doc_words) - min_words:
                 if tuple(doc_words[i : i + min_words]) in shingles:
                     end = i + min_words
-                    while end < len(doc_words) and tuple(doc_words[end - min_words + 1 : end + 1]) in shingles:
+                    while (
+                        end < len(doc_words) and tuple(doc_words[end - min_words + 1 : end + 1]) in shingles
+                    ):
                         end += 1
                     found.append(SharedRun(doc, src, " ".join(doc_words[i:end])))
                     i = end
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     sources = _files(Path(args[1]), "*")
     runs = find_shared_runs(docs, [s for s in sources if s.is_file()])
     for run in runs:
-        print(f"{run.path}: shares {len(run.words.split())} words with {run.source.name}: \"{run.words}\"")
+        print(f'{run.path}: shares {len(run.words.split())} words with {run.source.name}: "{run.words}"')
     print(f"{len(docs)} documents checked against {len(sources)} source files: {len(runs)} shared runs")
     return 1 if runs else 0
 

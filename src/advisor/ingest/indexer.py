@@ -124,7 +124,9 @@ class Indexer:
                 failed_sources.add(_relative_source(path, root))
                 continue
             if doc.doc_id in docs:
-                report.skipped.append(f"{path}: duplicate id {doc.doc_id!r} (also in {docs[doc.doc_id].source})")
+                report.skipped.append(
+                    f"{path}: duplicate id {doc.doc_id!r} (also in {docs[doc.doc_id].source})"
+                )
                 continue
             docs[doc.doc_id] = doc
         return list(docs.values()), failed_sources
@@ -163,7 +165,13 @@ class Indexer:
         report.removed = len(set(previous) - current - set(kept))
 
         changed = bool(to_embed) or report.removed > 0 or state is None
-        if not changed and state is not None and self._collection_healthy(state.collection, state.chunk_count):
+        if (
+            not changed
+            and state is not None
+            and self._collection_healthy(state.collection, state.chunk_count)
+        ):
+            # Nothing to build, but a crashed run's collection must not outlive this one.
+            self._remove_orphans(keep=state.collection)
             report.collection = state.collection
             report.chunks = state.chunk_count
             report.seconds = time.perf_counter() - started
@@ -177,15 +185,15 @@ class Indexer:
             records += self._embed_new(collection, to_embed, report, on_progress)
             report.chunks = sum(len(r.chunk_ids) for r in records)
             self._validate(collection, report.chunks, dimension)
-            old = self._store.activate_index(name, model, dimension, records)
+            previous_collection = self._store.activate_index(name, model, dimension, records)
         except BaseException:
             self._vectors.delete_collection(name)
             raise
         report.switched = True
         report.collection = name
-        if old and old != name:
-            self._vectors.delete_collection(old)
-            self._store.forget_collection(old)
+        if previous_collection and previous_collection != name:
+            self._vectors.delete_collection(previous_collection)
+            self._store.forget_collection(previous_collection)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -251,7 +259,7 @@ class Indexer:
                 doc_id=doc.doc_id,
                 source=doc.source,
                 content_hash=doc.content_hash,
-                chunk_ids=[c.chunk_id for c in chunks],
+                chunk_ids=tuple(c.chunk_id for c in chunks),
                 title=doc.title,
             )
             for doc, chunks in chunks_by_doc
@@ -264,10 +272,15 @@ class Indexer:
         if expected == 0:
             return
         probe = collection.get(limit=1, include=["embeddings"])
-        vector = np.asarray(probe["embeddings"][0], dtype=np.float32)
+        stored = probe["embeddings"]
+        if stored is None or len(stored) == 0:
+            raise IngestError("validation failed: stored chunks have no embeddings")
+        vector = np.asarray(stored[0], dtype=np.float32)
         if vector.shape != (dimension,):
-            raise IngestError(f"validation failed: stored vectors have shape {vector.shape}, expected {dimension}")
-        hit = collection.query(query_embeddings=[vector], n_results=1, include=[])
+            raise IngestError(
+                f"validation failed: stored vectors have shape {vector.shape}, expected {dimension}"
+            )
+        hit = collection.query(query_embeddings=vector.reshape(1, -1), n_results=1, include=[])
         if not hit["ids"] or not hit["ids"][0]:
             raise IngestError("validation failed: a probe query returned nothing")
 
@@ -275,7 +288,9 @@ class Indexer:
 def _indexable_chunks(doc: LoadedDocument) -> list[Chunk]:
     # Identical sections within one document would share an id; keep one.
     unique = {c.chunk_id: c for c in chunk_document(doc)}
-    return [c for c in unique.values() if not c.heading_path or c.heading_path[0].lower() not in _SKIPPED_SECTIONS]
+    return [
+        c for c in unique.values() if not c.heading_path or c.heading_path[0].lower() not in _SKIPPED_SECTIONS
+    ]
 
 
 def _relative_source(path: Path, root: Path) -> str:

@@ -69,10 +69,10 @@ class Retriever:
         self._lock = threading.Lock()
 
     # -- index lifecycle -------------------------------------------------
-    def _current(self) -> _Snapshot:
+    def _current(self, force: bool = False) -> _Snapshot:
         now = time.monotonic()
         snap = self._snapshot
-        if snap is not None and now - self._checked_at < _REFRESH_SECONDS:
+        if snap is not None and not force and now - self._checked_at < _REFRESH_SECONDS:
             return snap
         with self._lock:
             self._checked_at = now
@@ -93,7 +93,8 @@ class Retriever:
         doc_chunks: dict[str, list[int]] = {}
         for i, meta in enumerate(metadatas):
             doc_chunks.setdefault(str(meta.get("doc_id", "")), []).append(i)
-            for topic in meta.get("topics") or []:
+            topics = meta.get("topics")
+            for topic in topics if isinstance(topics, list) else []:
                 if topic:
                     topic_members.setdefault(str(topic), set()).add(i)
         return _Snapshot(
@@ -130,10 +131,23 @@ class Retriever:
         strategy: str = "hybrid",
     ) -> RetrievalResult:
         """Top-k passages for ``query``; ``context`` (the initiative) nudges the dense query."""
-        cfg = self._settings.retrieval
-        k = k or cfg.k
+        k = k or self._settings.retrieval.k
         snap = self._current()
         qvec = self._query_vector(query, context)
+        try:
+            return self._search(snap, query, qvec, k, topics, strategy)
+        except Exception:
+            # An ingest elsewhere may have switched the index and dropped our collection since the
+            # last pointer check: look again before failing the request.
+            fresh = self._current(force=True)
+            if fresh.collection_name == snap.collection_name:
+                raise
+            return self._search(fresh, query, qvec, k, topics, strategy)
+
+    def _search(
+        self, snap: _Snapshot, query: str, qvec: Vector, k: int, topics: Sequence[str] | None, strategy: str
+    ) -> RetrievalResult:
+        cfg = self._settings.retrieval
         allowed = self._allowed(snap, topics)
         if allowed is not None and not allowed:
             return RetrievalResult([], 0.0, False, strategy)
@@ -146,7 +160,7 @@ class Retriever:
             for rank, hit in enumerate(snap.sparse.search(query, cfg.candidates, allowed)):
                 cid = snap.ids[hit.index]
                 cand = candidates.setdefault(cid, _Candidate(cid, snap.metadatas[hit.index]))
-                cand.fused += 1.0 / (cfg.rrf_k + rank + 1)
+                cand.fused += cfg.bm25_weight / (cfg.rrf_k + rank + 1)
         if not candidates:
             return RetrievalResult([], 0.0, False, strategy)
         self._fill_vectors(snap, qvec, candidates)
@@ -154,7 +168,9 @@ class Retriever:
         in_scope = best >= cfg.min_similarity
         floor = max(best * cfg.passage_floor_ratio, cfg.min_similarity * 0.75)
         pool = [c for c in candidates.values() if (c.similarity or 0.0) >= floor]
-        chosen = _mmr(pool, k, cfg.mmr_lambda)
+        # MMR decides which passages make the set; they are then listed by relevance, so the
+        # order and the reported scores agree.
+        chosen = sorted(_mmr(pool, k, cfg.mmr_lambda), key=lambda c: c.fused, reverse=True)
         return RetrievalResult([_to_passage(c) for c in chosen], best, in_scope, strategy)
 
     def action_passages(
@@ -185,7 +201,8 @@ class Retriever:
             return qvec
         # The question leads; the initiative shifts the neighbourhood towards the team's situation.
         mixed = 0.85 * qvec + 0.15 * self._embedder.embed_query(context[:1000])
-        return (mixed / np.linalg.norm(mixed)).astype(np.float32)
+        normalised: Vector = (mixed / np.linalg.norm(mixed)).astype(np.float32)
+        return normalised
 
     @staticmethod
     def _allowed(snap: _Snapshot, topics: Sequence[str] | None) -> set[int] | None:
@@ -209,7 +226,7 @@ class Retriever:
             clauses = [{"topics": {"$contains": t}} for t in topics]
             where = clauses[0] if len(clauses) == 1 else {"$or": clauses}
         res = snap.collection.query(
-            query_embeddings=[qvec],
+            query_embeddings=qvec.reshape(1, -1),
             n_results=min(n, max(len(snap.ids), 1)),
             where=where,
             include=["distances", "embeddings"],
@@ -229,7 +246,9 @@ class Retriever:
         if not missing:
             return
         got = snap.collection.get(ids=missing, include=["embeddings"])
-        for cid, emb in zip(got["ids"], got["embeddings"] if got["embeddings"] is not None else [], strict=True):
+        for cid, emb in zip(
+            got["ids"], got["embeddings"] if got["embeddings"] is not None else [], strict=True
+        ):
             vec = np.asarray(emb, dtype=np.float32)
             candidates[cid].vector = vec
             candidates[cid].similarity = float(vec @ qvec)
@@ -243,8 +262,12 @@ def _mmr(pool: list[_Candidate], k: int, lam: float) -> list[_Candidate]:
     remaining = sorted(pool, key=lambda c: c.fused, reverse=True)
     chosen: list[_Candidate] = []
     while remaining and len(chosen) < k:
+
         def gain(c: _Candidate) -> float:
-            redundancy = max((float(c.vector @ s.vector) for s in chosen if c.vector is not None and s.vector is not None), default=0.0)
+            redundancy = max(
+                (float(c.vector @ s.vector) for s in chosen if c.vector is not None and s.vector is not None),
+                default=0.0,
+            )
             return lam * (c.fused / top) - (1 - lam) * redundancy
 
         best = max(remaining, key=gain)

@@ -11,7 +11,9 @@ router = APIRouter(prefix="/v1", tags=["conversations"])
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut)
-async def get_conversation(conversation_id: str, container: ContainerDep, key_id: ApiKeyDep) -> ConversationOut:
+async def get_conversation(
+    conversation_id: str, container: ContainerDep, key_id: ApiKeyDep
+) -> ConversationOut:
     store = container.store
     conv = await run_in_threadpool(store.get_conversation, conversation_id, key_id)
     if conv is None:

@@ -25,10 +25,13 @@ async def readyz(container: ContainerDep) -> JSONResponse:
         "database": await run_in_threadpool(container.store.ping),
     }
     ready = all(checks.values())
-    body: dict[str, object] = {"status": "ready" if ready else "not_ready", "checks": checks}
-    if not ready and container.warm_error:
-        body["reason"] = container.warm_error
-    return JSONResponse(body, status_code=200 if ready else 503)
+    if ready:
+        return JSONResponse({"status": "ready", "checks": checks})
+    # A 503 is an error response like any other: {"error", "reason"}, plus the checks.
+    missing = ", ".join(name for name, ok in checks.items() if not ok)
+    reason = container.warm_error or f"not loaded yet: {missing}"
+    body = {"error": "not_ready", "reason": reason, "status": "not_ready", "checks": checks}
+    return JSONResponse(body, status_code=503)
 
 
 @router.get("/metrics", response_class=Response)
