@@ -55,6 +55,19 @@ class Passage:
     score: float  # fused relevance used for ranking
     similarity: float  # cosine similarity to the query (dense), used for the relevance floor
 
+    def as_search_result(self) -> dict[str, object]:
+        """The /v1/search result shape (also printed by `advisor search --json`)."""
+        return {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "section": self.section,
+            "topics": list(self.topics),
+            "text": self.text,
+            "source": self.source,
+            "score": self.score,
+            "similarity": self.similarity,
+        }
+
 
 Role = Literal["user", "assistant"]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections import Counter
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -187,12 +186,11 @@ TOPIC_QUESTIONS = {
 
 
 def assert_leading_topic(retriever: Retriever, question: str, topic: str) -> None:
-    """The top passage's document has ``topic`` first, and no other topic outnumbers it in the top 3."""
+    """The top passage's document has ``topic`` as its primary topic. (The rest of the top 3 is
+    deliberately diverse, MMR, so it may lean to a neighbouring topic.)"""
     passages = retriever.retrieve_passages(question).passages
     leading = [primary_topic(p.doc_id) for p in passages[:3]]
-    counts = Counter(leading)
     assert leading and leading[0] == topic, [(p.doc_id, p.section) for p in passages[:3]]
-    assert counts[topic] == max(counts.values()), [(p.doc_id, p.section) for p in passages[:3]]
 
 
 def test_topic_questions_cover_the_taxonomy() -> None:

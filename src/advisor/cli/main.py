@@ -126,19 +126,7 @@ def search(
         found = container.retriever.retrieve_passages(query, k, topic)
     except IndexNotReadyError as exc:
         _fail(str(exc))
-    results = [
-        {
-            "doc_id": p.doc_id,
-            "title": p.title,
-            "section": p.section,
-            "topics": list(p.topics),
-            "text": p.text,
-            "source": p.source,
-            "score": p.score,
-            "similarity": p.similarity,
-        }
-        for p in found.passages
-    ]
+    results = [p.as_search_result() for p in found.passages]
     if as_json:
         _print_json({"results": results, "in_scope": found.in_scope})
         return

@@ -14,13 +14,11 @@ from typing import Any
 from urllib.parse import unquote
 
 from advisor.corpus.taxonomy import BUILTIN_TOPICS, TOPICS_FILE, CorpusError, load_topics
-from advisor.ingest.loaders import (
-    MARKDOWN_EXTENSIONS,
+from advisor.ingest.loaders import MARKDOWN_EXTENSIONS, LoaderError, discover_files
+from advisor.ingest.markdown import (
     SLUG_PATTERN,
     FrontMatter,
     FrontMatterError,
-    LoaderError,
-    discover_files,
     heading_of,
     markdown_lines,
     parse_front_matter,

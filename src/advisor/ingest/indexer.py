@@ -22,7 +22,7 @@ from filelock import FileLock, Timeout
 from advisor.corpus.taxonomy import load_topics
 from advisor.ingest.chunking import chunk_document
 from advisor.ingest.loaders import LoaderError, discover_files, load_document
-from advisor.store.repository import IndexedDocumentRecord
+from advisor.store.records import IndexedDocumentRecord
 from advisor.types import Chunk, LoadedDocument
 
 if TYPE_CHECKING:

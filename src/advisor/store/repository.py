@@ -6,16 +6,12 @@ so callers cannot trigger lazy loads or hold sessions open.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import logging
 import random
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal
 
 from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -32,157 +28,44 @@ from advisor.store.models import (
     new_id,
     utcnow,
 )
+from advisor.store.records import (
+    ConversationRecord,
+    FeedbackRecord,
+    IndexedDocumentRecord,
+    IndexStateRecord,
+    Initiative,
+    MessageRecord,
+    NotFoundError,
+    check_initiative,
+    citation_dict,
+    conversation_record,
+    document_record,
+    feedback_record,
+    index_state_record,
+    message_record,
+)
 from advisor.types import Citation
+
+__all__ = [
+    "RATINGS",
+    "ROLES",
+    "ConversationRecord",
+    "FeedbackRecord",
+    "IndexStateRecord",
+    "IndexedDocumentRecord",
+    "Initiative",
+    "MessageRecord",
+    "NotFoundError",
+    "Rating",
+    "Store",
+]
 
 logger = logging.getLogger(__name__)
 
-Initiative: TypeAlias = str | dict[str, Any]
 Rating = Literal["up", "down"]
 
 ROLES: frozenset[str] = frozenset({"user", "assistant"})
 RATINGS: frozenset[str] = frozenset({"up", "down"})
-
-
-class NotFoundError(LookupError):
-    """The conversation or message does not exist, or belongs to another API key."""
-
-
-@dataclass(frozen=True, slots=True)
-class ConversationRecord:
-    id: str
-    api_key_id: str | None
-    initiative: Initiative | None
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class MessageRecord:
-    id: str
-    conversation_id: str
-    seq: int  # 1, 2, 3... within the conversation
-    role: str  # "user" | "assistant"
-    content: str
-    standalone_question: str | None
-    citations: list[dict[str, Any]]  # JSON form of advisor.types.Citation (topics as a list)
-    grounded: bool
-    abstained: bool
-    fallback: bool
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class FeedbackRecord:
-    id: int
-    message_id: str
-    rating: str  # "up" | "down"
-    comment: str | None
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class IndexStateRecord:
-    name: str
-    collection: str
-    model: str
-    dimension: int
-    chunk_count: int
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class IndexedDocumentRecord:
-    doc_id: str
-    title: str
-    source: str
-    content_hash: str
-    chunk_ids: tuple[str, ...] = field(default=())
-
-    def __post_init__(self) -> None:
-        # Accept any sequence (e.g. a list read from JSON) but keep the record hashable/immutable.
-        object.__setattr__(self, "chunk_ids", tuple(self.chunk_ids))
-
-
-def _json_roundtrip(value: Any) -> Any:
-    """What the JSON column will give back, so returned records equal re-read ones."""
-    return json.loads(json.dumps(value))
-
-
-def _citation_dict(citation: Citation | Mapping[str, Any]) -> dict[str, Any]:
-    if isinstance(citation, Citation):
-        data: dict[str, Any] = dataclasses.asdict(citation)
-    elif isinstance(citation, Mapping):
-        data = dict(citation)
-    else:
-        raise TypeError(f"citations must be Citation or mapping objects, not {type(citation).__name__}")
-    result: dict[str, Any] = _json_roundtrip(data)
-    return result
-
-
-def _check_initiative(initiative: Initiative | None) -> Initiative | None:
-    if initiative is None or isinstance(initiative, str):
-        return initiative
-    if isinstance(initiative, dict):
-        roundtripped: dict[str, Any] = _json_roundtrip(initiative)
-        return roundtripped
-    raise TypeError(f"initiative must be a str, a dict or None, not {type(initiative).__name__}")
-
-
-def _conversation_record(row: Conversation) -> ConversationRecord:
-    return ConversationRecord(
-        id=row.id,
-        api_key_id=row.api_key_id,
-        initiative=row.initiative,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
-def _message_record(row: Message) -> MessageRecord:
-    return MessageRecord(
-        id=row.id,
-        conversation_id=row.conversation_id,
-        seq=row.seq,
-        role=row.role,
-        content=row.content,
-        standalone_question=row.standalone_question,
-        citations=list(row.citations or []),
-        grounded=row.grounded,
-        abstained=row.abstained,
-        fallback=row.fallback,
-        created_at=row.created_at,
-    )
-
-
-def _feedback_record(row: Feedback) -> FeedbackRecord:
-    return FeedbackRecord(
-        id=row.id,
-        message_id=row.message_id,
-        rating=row.rating,
-        comment=row.comment,
-        created_at=row.created_at,
-    )
-
-
-def _index_state_record(row: IndexState) -> IndexStateRecord:
-    return IndexStateRecord(
-        name=row.name,
-        collection=row.collection,
-        model=row.model,
-        dimension=row.dimension,
-        chunk_count=row.chunk_count,
-        updated_at=row.updated_at,
-    )
-
-
-def _document_record(row: IndexedDocument) -> IndexedDocumentRecord:
-    return IndexedDocumentRecord(
-        doc_id=row.doc_id,
-        title=row.title,
-        source=row.source,
-        content_hash=row.content_hash,
-        chunk_ids=tuple(row.chunk_ids or ()),
-    )
 
 
 class Store:
@@ -231,7 +114,7 @@ class Store:
     def create_conversation(
         self, api_key_id: str | None, initiative: Initiative | None
     ) -> ConversationRecord:
-        initiative = _check_initiative(initiative)
+        initiative = check_initiative(initiative)
         now = utcnow()
         with self._write() as session:
             row = Conversation(
@@ -239,7 +122,7 @@ class Store:
             )
             session.add(row)
             session.flush()
-            return _conversation_record(row)
+            return conversation_record(row)
 
     def get_conversation(self, conversation_id: str, api_key_id: str | None) -> ConversationRecord | None:
         """The conversation, or None when it does not exist or was created with a different key."""
@@ -247,11 +130,11 @@ class Store:
             row = session.get(Conversation, conversation_id)
             if row is None or row.api_key_id != api_key_id:
                 return None
-            return _conversation_record(row)
+            return conversation_record(row)
 
     def set_initiative(self, conversation_id: str, initiative: Initiative | None) -> None:
         """Replace the conversation's initiative; NotFoundError when it does not exist."""
-        initiative = _check_initiative(initiative)
+        initiative = check_initiative(initiative)
         with self._write() as session:
             row = session.get(Conversation, conversation_id)
             if row is None:
@@ -280,7 +163,7 @@ class Store:
         """
         if role not in ROLES:
             raise ValueError(f"role must be one of {sorted(ROLES)}, not {role!r}")
-        citation_dicts = [_citation_dict(c) for c in citations]
+        citation_dicts = [citation_dict(c) for c in citations]
         for attempt in range(1, self._append_attempts + 1):
             try:
                 return self._append_once(
@@ -336,7 +219,7 @@ class Store:
             session.add(row)
             conversation.updated_at = now
             session.flush()
-            return _message_record(row)
+            return message_record(row)
 
     def list_messages(self, conversation_id: str, limit: int | None = None) -> list[MessageRecord]:
         """Messages oldest first; with ``limit``, only the last ``limit`` of them (still oldest first)."""
@@ -351,7 +234,7 @@ class Store:
             else:
                 rows = list(session.scalars(query.order_by(Message.seq.desc()).limit(limit)))
                 rows.reverse()
-            return [_message_record(row) for row in rows]
+            return [message_record(row) for row in rows]
 
     # -- feedback -------------------------------------------------------------------------------
 
@@ -382,14 +265,14 @@ class Store:
             rows = session.scalars(
                 select(Feedback).where(Feedback.message_id == message_id).order_by(Feedback.id)
             )
-            return [_feedback_record(row) for row in rows]
+            return [feedback_record(row) for row in rows]
 
     # -- index bookkeeping ----------------------------------------------------------------------
 
     def get_index_state(self, name: str = "active") -> IndexStateRecord | None:
         with self._read() as session:
             row = session.get(IndexState, name)
-            return None if row is None else _index_state_record(row)
+            return None if row is None else index_state_record(row)
 
     def activate_index(
         self,
@@ -453,7 +336,7 @@ class Store:
         """The document rows of ``collection`` keyed by doc_id (empty for an unknown collection)."""
         with self._read() as session:
             rows = session.scalars(select(IndexedDocument).where(IndexedDocument.collection == collection))
-            return {row.doc_id: _document_record(row) for row in rows}
+            return {row.doc_id: document_record(row) for row in rows}
 
     def forget_collection(self, collection: str) -> int:
         """Delete ``collection``'s document rows; returns how many were deleted.

@@ -5,7 +5,7 @@ from starlette.concurrency import run_in_threadpool
 
 from advisor.api.deps import ApiKeyDep, ContainerDep
 from advisor.api.schemas import CitationOut, ConversationOut, FeedbackIn, FeedbackOut, MessageOut
-from advisor.store.repository import NotFoundError
+from advisor.store.records import NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["conversations"])
 

@@ -39,18 +39,6 @@ async def search(body: SearchIn, container: ContainerDep, _key: ApiKeyDep) -> Se
         log.exception("search failed")
         raise HTTPException(503, f"search failed: {type(exc).__name__}; please try again") from None
     return SearchOut(
-        results=[
-            SearchResult(
-                doc_id=p.doc_id,
-                title=p.title,
-                section=p.section,
-                topics=list(p.topics),
-                text=p.text,
-                source=p.source,
-                score=p.score,
-                similarity=p.similarity,
-            )
-            for p in found.passages
-        ],
+        results=[SearchResult.model_validate(p.as_search_result()) for p in found.passages],
         in_scope=found.in_scope,
     )

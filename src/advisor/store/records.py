@@ -1,0 +1,159 @@
+"""The plain frozen records ``Store`` returns, ``NotFoundError``, and conversions into them:
+ORM row -> record, and caller values -> the JSON the record (and its column) will hold.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeAlias
+
+from advisor.store.models import Conversation, Feedback, IndexedDocument, IndexState, Message
+from advisor.types import Citation
+
+Initiative: TypeAlias = str | dict[str, Any]
+
+
+class NotFoundError(LookupError):
+    """The conversation or message does not exist, or belongs to another API key."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRecord:
+    id: str
+    api_key_id: str | None
+    initiative: Initiative | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    id: str
+    conversation_id: str
+    seq: int  # 1, 2, 3... within the conversation
+    role: str  # "user" | "assistant"
+    content: str
+    standalone_question: str | None
+    citations: list[dict[str, Any]]  # JSON form of advisor.types.Citation (topics as a list)
+    grounded: bool
+    abstained: bool
+    fallback: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackRecord:
+    id: int
+    message_id: str
+    rating: str  # "up" | "down"
+    comment: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStateRecord:
+    name: str
+    collection: str
+    model: str
+    dimension: int
+    chunk_count: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class IndexedDocumentRecord:
+    doc_id: str
+    title: str
+    source: str
+    content_hash: str
+    chunk_ids: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        # Accept any sequence (e.g. a list read from JSON) but keep the record hashable/immutable.
+        object.__setattr__(self, "chunk_ids", tuple(self.chunk_ids))
+
+
+def _json_roundtrip(value: Any) -> Any:
+    """What the JSON column will give back, so returned records equal re-read ones."""
+    return json.loads(json.dumps(value))
+
+
+def citation_dict(citation: Citation | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(citation, Citation):
+        data: dict[str, Any] = dataclasses.asdict(citation)
+    elif isinstance(citation, Mapping):
+        data = dict(citation)
+    else:
+        raise TypeError(f"citations must be Citation or mapping objects, not {type(citation).__name__}")
+    result: dict[str, Any] = _json_roundtrip(data)
+    return result
+
+
+def check_initiative(initiative: Initiative | None) -> Initiative | None:
+    if initiative is None or isinstance(initiative, str):
+        return initiative
+    if isinstance(initiative, dict):
+        roundtripped: dict[str, Any] = _json_roundtrip(initiative)
+        return roundtripped
+    raise TypeError(f"initiative must be a str, a dict or None, not {type(initiative).__name__}")
+
+
+def conversation_record(row: Conversation) -> ConversationRecord:
+    return ConversationRecord(
+        id=row.id,
+        api_key_id=row.api_key_id,
+        initiative=row.initiative,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def message_record(row: Message) -> MessageRecord:
+    return MessageRecord(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        seq=row.seq,
+        role=row.role,
+        content=row.content,
+        standalone_question=row.standalone_question,
+        citations=list(row.citations or []),
+        grounded=row.grounded,
+        abstained=row.abstained,
+        fallback=row.fallback,
+        created_at=row.created_at,
+    )
+
+
+def feedback_record(row: Feedback) -> FeedbackRecord:
+    return FeedbackRecord(
+        id=row.id,
+        message_id=row.message_id,
+        rating=row.rating,
+        comment=row.comment,
+        created_at=row.created_at,
+    )
+
+
+def index_state_record(row: IndexState) -> IndexStateRecord:
+    return IndexStateRecord(
+        name=row.name,
+        collection=row.collection,
+        model=row.model,
+        dimension=row.dimension,
+        chunk_count=row.chunk_count,
+        updated_at=row.updated_at,
+    )
+
+
+def document_record(row: IndexedDocument) -> IndexedDocumentRecord:
+    return IndexedDocumentRecord(
+        doc_id=row.doc_id,
+        title=row.title,
+        source=row.source,
+        content_hash=row.content_hash,
+        chunk_ids=tuple(row.chunk_ids or ()),
+    )
