@@ -137,9 +137,14 @@ class Indexer:
         started = time.perf_counter()
         report = IngestReport()
         docs, failed_sources = self._load(paths, report)
-        model, dimension = self._embedder.model_name, self._embedder.dimension
+        model = self._embedder.model_name
 
         state = self._store.get_index_state()
+        # The same model directory gives the same dimension: an unchanged corpus then needs no model
+        # load at all. Any other model is loaded to learn its dimension (and forces a rebuild).
+        dimension = (
+            state.dimension if state is not None and state.model == model else self._embedder.dimension
+        )
         previous: dict[str, IndexedDocumentRecord] = {}
         if state is not None and state.model == model and state.dimension == dimension:
             previous = self._store.indexed_documents(state.collection)
