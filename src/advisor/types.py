@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 
@@ -89,13 +89,15 @@ class Citation:
     source: str
     score: float
 
-
-@dataclass
-class Answer:
-    text: str
-    citations: list[Citation] = field(default_factory=list)
-    grounded: bool = True
-    abstained: bool = False
-    fallback: bool = False
-    standalone_question: str = ""
-    notes: list[str] = field(default_factory=list)  # e.g. why citations were removed
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape of a citation in responses and in stored messages."""
+        return {
+            "n": self.n,
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "section": self.section,
+            "topics": list(self.topics),
+            "snippet": self.snippet,
+            "source": self.source,
+            "score": self.score,
+        }

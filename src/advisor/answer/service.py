@@ -82,19 +82,6 @@ def initiative_text(initiative: Initiative) -> str | None:
     return "; ".join(parts) or None
 
 
-def citation_dict(c: Citation) -> dict[str, Any]:
-    return {
-        "n": c.n,
-        "doc_id": c.doc_id,
-        "title": c.title,
-        "section": c.section,
-        "topics": list(c.topics),
-        "snippet": c.snippet,
-        "source": c.source,
-        "score": c.score,
-    }
-
-
 class AnswerService:
     def __init__(
         self,
@@ -174,12 +161,12 @@ class AnswerService:
             "assistant",
             text,
             standalone_question=standalone,
-            citations=[citation_dict(c) for c in citations],
+            citations=citations,
             grounded=grounded,
             abstained=abstained,
             fallback=fallback,
         )
-        yield StreamEvent("citations", {"citations": [citation_dict(c) for c in citations]})
+        yield StreamEvent("citations", {"citations": [c.as_dict() for c in citations]})
         yield StreamEvent(
             "done",
             {

@@ -249,11 +249,12 @@ class Indexer:
         batch_size = max(self._settings.embedding.batch_size * 4, 64)
         for start in range(0, total, batch_size):
             batch = all_chunks[start : start + batch_size]
-            vectors = self._embedder.embed_documents([embedding_text(c) for _, c in batch])
+            texts = [embedding_text(c) for _, c in batch]
+            vectors = self._embedder.embed_documents(texts)
             target.add(
                 ids=[c.chunk_id for _, c in batch],
                 embeddings=vectors,
-                documents=[embedding_text(c) for _, c in batch],
+                documents=texts,
                 metadatas=[chunk_metadata(c, doc.content_hash) for doc, c in batch],
             )
             report.embedded_chunks += len(batch)

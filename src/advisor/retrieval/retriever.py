@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Sequence
@@ -290,7 +289,3 @@ def _to_passage(c: _Candidate) -> Passage:
         score=round(c.fused, 6),
         similarity=round(c.similarity or 0.0, 6),
     )
-
-
-def heading_path(meta: dict[str, Any]) -> list[str]:
-    return list(json.loads(meta.get("heading_path") or "[]"))

@@ -4,7 +4,6 @@ ORM row -> record, and caller values -> the JSON the record (and its column) wil
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -84,7 +83,7 @@ def _json_roundtrip(value: Any) -> Any:
 
 def citation_dict(citation: Citation | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(citation, Citation):
-        data: dict[str, Any] = dataclasses.asdict(citation)
+        data: dict[str, Any] = citation.as_dict()
     elif isinstance(citation, Mapping):
         data = dict(citation)
     else:
