@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import hmac
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from advisor.answer.service import AnswerService
-from advisor.container import Container, api_key_id
+from advisor.auth import LOCAL_PRINCIPAL, KeyRejectedError, Principal, Scope
+from advisor.container import Container
 from advisor.settings import Settings
 
-_bearer = HTTPBearer(auto_error=False, description="An API key from api.keys (ADVISOR_API__KEYS).")
+_bearer = HTTPBearer(auto_error=False, description="An API key (ADVISOR_API__KEYS or `advisor keys create`).")
 
 
 def get_container(request: Request) -> Container:
@@ -37,21 +38,44 @@ def get_answer_service(container: ContainerDep) -> AnswerService:
 AnswerServiceDep = Annotated[AnswerService, Depends(get_answer_service)]
 
 
-def get_api_key_id(
-    settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> str | None:
-    """The caller's key id (None when the service runs without keys, on loopback only)."""
-    if not settings.auth_enabled:
-        return None
-    if credentials is None or credentials.scheme.lower() != "bearer":
+def get_principal(
+    request: Request,
+    container: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller. Without any configured key the service is local-only and everyone is local."""
+    token = credentials.credentials if credentials and credentials.scheme.lower() == "bearer" else None
+    if token is None:
+        if not container.auth_required():
+            return LOCAL_PRINCIPAL
         raise HTTPException(
             401, "missing API key: send Authorization: Bearer <key>", {"WWW-Authenticate": "Bearer"}
         )
-    given = credentials.credentials.encode()
-    for key in settings.api.keys:
-        if hmac.compare_digest(given, key.get_secret_value().encode()):
-            return api_key_id(key.get_secret_value())
-    raise HTTPException(401, "invalid API key", {"WWW-Authenticate": "Bearer"})
+    try:
+        principal = container.resolve_key(token, request.headers.get("origin"))
+    except KeyRejectedError as exc:
+        raise HTTPException(exc.status, str(exc), {"WWW-Authenticate": "Bearer"}) from None
+    if principal is None:
+        if not container.auth_required():
+            return LOCAL_PRINCIPAL
+        raise HTTPException(401, "invalid API key", {"WWW-Authenticate": "Bearer"})
+    request.state.principal = principal  # for access logs: the key id, never the key
+    return principal
 
 
-ApiKeyDep = Annotated[str | None, Depends(get_api_key_id)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_scope(scope: Scope) -> Callable[[Principal], Principal]:
+    def check(principal: PrincipalDep) -> Principal:
+        if not principal.allows(scope):
+            raise HTTPException(403, f"this key lacks the {scope!r} scope")
+        return principal
+
+    return check
+
+
+ChatAuth = Annotated[Principal, Depends(require_scope("chat"))]
+SearchAuth = Annotated[Principal, Depends(require_scope("search"))]
+FeedbackAuth = Annotated[Principal, Depends(require_scope("feedback"))]
+AdminAuth = Annotated[Principal, Depends(require_scope("admin"))]

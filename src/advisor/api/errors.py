@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from advisor.api.openai_schemas import is_openai_path, openai_error_response
+
 log = logging.getLogger(__name__)
 
 _CODES = {
@@ -49,16 +51,27 @@ def _describe(errors: list[Any]) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         reason = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if is_openai_path(request.url.path):
+            code, param = getattr(exc, "code", None), getattr(exc, "param", None)
+            return openai_error_response(
+                exc.status_code, reason, code=code, param=param, headers=getattr(exc, "headers", None)
+            )
         return error_response(exc.status_code, reason, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        if is_openai_path(request.url.path):  # OpenAI answers a malformed request with a 400
+            loc = [str(p) for p in errors[0].get("loc", ()) if p != "body"] if errors else []
+            param = ".".join(loc) if loc and errors[0].get("type") != "json_invalid" else None
+            return openai_error_response(400, _describe(errors), param=param)
         return error_response(422, _describe(errors), details=errors)
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if is_openai_path(request.url.path):
+            return openai_error_response(500, "internal error; the event was logged")
         return error_response(500, "internal error; the event was logged")

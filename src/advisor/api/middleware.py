@@ -7,15 +7,18 @@ import contextlib
 import json
 import logging
 import time
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from advisor.api.openai_schemas import is_openai_path, openai_error_body
 from advisor.observability import Metrics
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("advisor.access")
 
 
-async def send_json(send: Send, status: int, body: dict[str, str]) -> None:
+async def send_json(send: Send, status: int, body: dict[str, Any]) -> None:
     data = json.dumps(body).encode()
     await send(
         {
@@ -54,9 +57,11 @@ class UnexpectedErrorMiddleware:
         except Exception:
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if not started:
-                await send_json(
-                    send, 500, {"error": "internal_error", "reason": "internal error; the event was logged"}
-                )
+                reason = "internal error; the event was logged"
+                if is_openai_path(scope.get("path", "")):
+                    await send_json(send, 500, openai_error_body(500, reason))
+                else:
+                    await send_json(send, 500, {"error": "internal_error", "reason": reason})
 
 
 class _TooLarge(Exception):
@@ -74,7 +79,7 @@ class BodySizeLimitMiddleware:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(send)
+            await self._reject(scope, send)
             return
         received = 0
         started = False
@@ -103,10 +108,13 @@ class BodySizeLimitMiddleware:
         with contextlib.suppress(_TooLarge):
             await self.app(scope, limited_receive, tracking_send)
         if too_large and not started:
-            await self._reject(send)
+            await self._reject(scope, send)
 
-    async def _reject(self, send: Send) -> None:
+    async def _reject(self, scope: Scope, send: Send) -> None:
         reason = f"request body exceeds {self.max_bytes} bytes"
+        if is_openai_path(scope.get("path", "")):  # OpenAI clients expect their own error shape
+            await send_json(send, 413, openai_error_body(413, reason))
+            return
         await send_json(send, 413, {"error": "payload_too_large", "reason": reason})
 
 
@@ -135,4 +143,16 @@ class MetricsMiddleware:
             # Label by route template, never the raw path, so ids do not explode cardinality.
             name = getattr(route, "path", "unmatched")
             self.metrics.requests.labels(scope["method"], name, str(status)).inc()
-            self.metrics.latency.labels(scope["method"], name).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            self.metrics.latency.labels(scope["method"], name).observe(elapsed)
+            # The caller's key id (set by api.deps.get_principal), never the key itself.
+            principal = (scope.get("state") or {}).get("principal")
+            key_id = getattr(principal, "key_id", None) or "-"
+            access_log.info(
+                "%s %s %s %.0f ms key=%s",
+                scope["method"],
+                scope.get("path", ""),
+                status,
+                elapsed * 1000,
+                key_id,
+            )

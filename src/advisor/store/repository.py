@@ -9,15 +9,13 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from advisor.store.db import SQLITE_BEGIN_OPTION
 from advisor.store.models import (
     Conversation,
     Feedback,
@@ -44,6 +42,7 @@ from advisor.store.records import (
     index_state_record,
     message_record,
 )
+from advisor.store.sessions import SessionScopes
 from advisor.types import Citation
 
 __all__ = [
@@ -68,34 +67,14 @@ ROLES: frozenset[str] = frozenset({"user", "assistant"})
 RATINGS: frozenset[str] = frozenset({"up", "down"})
 
 
-class Store:
+class Store(SessionScopes):
     """Database access for the service; thread-safe (one session per call)."""
 
     def __init__(self, engine: Engine, *, append_attempts: int = 5) -> None:
         if append_attempts < 1:
             raise ValueError("append_attempts must be at least 1")
-        self._engine = engine
+        super().__init__(engine)
         self._append_attempts = append_attempts
-        self._reader = sessionmaker(bind=engine, expire_on_commit=False)
-        # On SQLite (engines from create_db_engine) writers take the write lock at BEGIN, so
-        # read-then-write transactions wait on busy_timeout instead of failing with "database is locked".
-        self._writer = sessionmaker(
-            bind=engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"}), expire_on_commit=False
-        )
-
-    @property
-    def engine(self) -> Engine:
-        return self._engine
-
-    @contextmanager
-    def _read(self) -> Iterator[Session]:
-        with self._reader.begin() as session:
-            yield session
-
-    @contextmanager
-    def _write(self) -> Iterator[Session]:
-        with self._writer.begin() as session:
-            yield session
 
     # -- health ---------------------------------------------------------------------------------
 

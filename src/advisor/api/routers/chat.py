@@ -10,7 +10,7 @@ from sse_starlette import EventSourceResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from advisor.answer.service import AnswerFailedError, ChatRequest, ConversationNotFoundError, PreparedTurn
-from advisor.api.deps import AnswerServiceDep, ApiKeyDep, ContainerDep, SettingsDep
+from advisor.api.deps import AnswerServiceDep, ChatAuth, ContainerDep, SettingsDep
 from advisor.api.schemas import ChatIn, ChatOut, InitiativeObject
 from advisor.retrieval.retriever import IndexNotReadyError
 
@@ -26,7 +26,11 @@ router = APIRouter(prefix="/v1", tags=["chat"])
     },
 )
 async def chat(
-    body: ChatIn, settings: SettingsDep, service: AnswerServiceDep, container: ContainerDep, key_id: ApiKeyDep
+    body: ChatIn,
+    settings: SettingsDep,
+    service: AnswerServiceDep,
+    container: ContainerDep,
+    principal: ChatAuth,
 ) -> object:
     limits = settings.limits
     if len(body.message) > limits.max_message_chars:
@@ -48,7 +52,7 @@ async def chat(
     if not await run_in_threadpool(container.retriever.ready):
         raise HTTPException(503, "the index is not loaded yet: run `advisor ingest` (see /readyz)")
     try:
-        turn: PreparedTurn = await run_in_threadpool(service.prepare, request, key_id)
+        turn: PreparedTurn = await run_in_threadpool(service.prepare, request, principal.key_id)
         if not body.stream:
             return await run_in_threadpool(service.answer, turn)
     except ConversationNotFoundError:

@@ -5,7 +5,7 @@ import logging
 from fastapi import APIRouter, HTTPException
 from starlette.concurrency import run_in_threadpool
 
-from advisor.api.deps import ApiKeyDep, ContainerDep
+from advisor.api.deps import ContainerDep, SearchAuth
 from advisor.api.schemas import SearchIn, SearchOut, SearchResult
 from advisor.retrieval.retriever import IndexNotReadyError
 
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/v1", tags=["search"])
 
 
 @router.post("/search", response_model=SearchOut)
-async def search(body: SearchIn, container: ContainerDep, _key: ApiKeyDep) -> SearchOut:
+async def search(body: SearchIn, container: ContainerDep, _principal: SearchAuth) -> SearchOut:
     limits = container.settings.limits
     if len(body.query) > limits.max_message_chars:
         raise HTTPException(
