@@ -1,0 +1,228 @@
+"""What the bot does once Slack has been acknowledged: answer in threads (thread = conversation),
+answer slash commands through their response URL, record initiatives and feedback, share answers.
+
+Every entry point catches everything: a failure is logged and told to the user in a short message,
+and never escapes into bolt's worker threads."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.errors import SlackApiError
+
+from advisor.answer.service import AnswerFailedError, ChatRequest
+from advisor.slack.blocks import SlackMessage, answer_messages, escape, notice
+from advisor.store.records import NotFoundError
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from advisor.container import Container
+    from advisor.store.slack_links import SlackLinks
+
+log = logging.getLogger(__name__)
+
+THINKING = ":hourglass_flowing_sand: Looking through the guidance…"
+FAILED = "Sorry, something went wrong while I was answering. Please try again in a moment."
+NOT_READY = "I'm not ready yet: the guidance index is still loading. Please try again in a minute."
+UNAVAILABLE = "That answer is no longer available."
+NOT_IN_CHANNEL = "I can't post in this conversation. Invite me first (`/invite @Advisor`), then share again."
+
+# Sends one message payload (the response_url of a slash command or an action).
+Respond = Callable[..., Any]
+
+
+class UserFacingError(Exception):
+    """A failure whose message is fit to show the user as it is."""
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A question from Slack and where its answer goes."""
+
+    team_id: str
+    channel_id: str
+    user_id: str
+    text: str
+    thread_ts: str | None = None  # None for a slash command (ephemeral, no thread)
+
+
+def principal_key(team_id: str) -> str:
+    """The key id Slack conversations and feedback are recorded under: one per workspace."""
+    return f"slack:{team_id}"
+
+
+def question_text(text: str, bot_user_id: str | None) -> str:
+    """A Slack message as a question: without the bot's mention, Slack's escaping undone."""
+    if bot_user_id:
+        text = text.replace(f"<@{bot_user_id}>", " ")
+    return " ".join(html.unescape(text).split())
+
+
+class SlackAdvisor:
+    def __init__(self, container: Container) -> None:
+        self._container = container
+
+    @cached_property
+    def links(self) -> SlackLinks:
+        from advisor.store.slack_links import SlackLinks
+
+        return SlackLinks(self._container.store.engine)
+
+    # -- idempotency ----------------------------------------------------------------------------
+
+    def first_delivery(self, team_id: str, event_id: str | None, channel_id: str, ts: str) -> bool:
+        """False for a retried delivery (same event id) and for the second event of one message
+        (a mention in a thread arrives as both app_mention and message): answered once, in the
+        database, so it holds across restarts and replicas."""
+        store = self._container.store
+        if event_id and not store.mark_event_processed("slack-event", event_id):
+            log.info("slack: event %s already handled; ignoring the retry", event_id)
+            return False
+        return store.mark_event_processed("slack-message", f"{team_id}/{channel_id}/{ts}")
+
+    def is_advisor_thread(self, team_id: str, channel_id: str, thread_ts: str) -> bool:
+        return self.links.thread_conversation(team_id, channel_id, thread_ts) is not None
+
+    # -- answering ------------------------------------------------------------------------------
+
+    def _answer(self, ask: Ask, conversation_id: str | None) -> dict[str, Any]:
+        container = self._container
+        limit = container.settings.limits.max_message_chars
+        if len(ask.text) > limit:
+            raise UserFacingError(f"That question is {len(ask.text)} characters long; the limit is {limit}.")
+        if not container.retriever.ready():
+            raise UserFacingError(NOT_READY)
+        initiative = self.links.initiative(ask.team_id, ask.channel_id, ask.user_id)
+        service = container.answers
+        turn = service.prepare(ChatRequest(ask.text, conversation_id, initiative), principal_key(ask.team_id))
+        try:
+            return service.answer(turn)
+        except AnswerFailedError as exc:
+            log.warning("slack: answer failed for conversation %s: %s", turn.conversation_id, exc)
+            raise UserFacingError(FAILED) from None
+
+    def reply_in_thread(self, client: WebClient, ask: Ask, usage: str) -> None:
+        """Answer a mention or direct message in its thread: a placeholder first, replaced by the
+        answer; the thread's conversation is continued by later messages."""
+        channel, thread_ts = ask.channel_id, ask.thread_ts
+        placeholder: str | None = None
+        try:
+            if not ask.text:
+                client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=usage)
+                return
+            posted = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=THINKING)
+            placeholder = str(posted["ts"])
+            conversation_id = self.links.open_thread(
+                ask.team_id, channel, str(thread_ts), principal_key(ask.team_id)
+            )
+            result = self._answer(ask, conversation_id)
+            messages = answer_messages(result["answer"], result["citations"], result["message_id"])
+            self._deliver(client, channel, thread_ts, placeholder, messages)
+        except Exception as exc:
+            self._report_in_thread(client, ask, placeholder, exc)
+
+    def _deliver(
+        self,
+        client: WebClient,
+        channel: str,
+        thread_ts: str | None,
+        placeholder: str,
+        messages: Sequence[SlackMessage],
+    ) -> None:
+        first, *rest = messages
+        client.chat_update(channel=channel, ts=placeholder, **first.payload())
+        for message in rest:
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message.payload())
+
+    def _report_in_thread(self, client: WebClient, ask: Ask, placeholder: str | None, exc: Exception) -> None:
+        text = _user_message(exc, ask)
+        try:
+            if placeholder is not None:
+                client.chat_update(channel=ask.channel_id, ts=placeholder, **notice(text).payload())
+            else:
+                client.chat_postMessage(
+                    channel=ask.channel_id, thread_ts=ask.thread_ts, **notice(text).payload()
+                )
+        except Exception:
+            log.exception("slack: could not tell the user in %s that answering failed", ask.channel_id)
+
+    def answer_command(self, respond: Respond, ask: Ask) -> None:
+        """A slash-command question: the answer, only for the asker, with a button to share it."""
+        try:
+            result = self._answer(ask, None)
+            messages = answer_messages(
+                result["answer"],
+                result["citations"],
+                result["message_id"],
+                share=True,
+                preface=f"You asked: {escape(ask.text)}",
+            )
+            for index, message in enumerate(messages):
+                respond(response_type="ephemeral", replace_original=index == 0, **message.payload())
+        except Exception as exc:
+            _safely(respond, _user_message(exc, ask))
+
+    def record_initiative(self, ask: Ask) -> str:
+        """Store (or forget, when blank) the user's initiative for this channel; the confirmation."""
+        limit = self._container.settings.limits.max_initiative_chars
+        if len(ask.text) > limit:
+            return f"That initiative is {len(ask.text)} characters long; the limit is {limit}."
+        self.links.set_initiative(ask.team_id, ask.channel_id, ask.user_id, ask.text or None)
+        if not ask.text:
+            return "Forgotten: your questions in this channel no longer carry an initiative."
+        return f"Noted. Your questions in this channel will take this initiative into account: {escape(ask.text)}"
+
+    # -- interactions ---------------------------------------------------------------------------
+
+    def record_feedback(self, team_id: str, message_id: str, rating: str) -> str:
+        try:
+            self._container.store.add_feedback(message_id, rating, None, principal_key(team_id))
+        except NotFoundError:
+            return UNAVAILABLE
+        self._container.metrics.feedback.labels(rating).inc()
+        return "Thanks for the feedback!"
+
+    def share(self, client: WebClient, respond: Respond, ask: Ask, message_id: str) -> None:
+        """Post a slash-command answer in the channel for everyone; its thread continues it."""
+        try:
+            shared = self.links.shared_answer(message_id, principal_key(ask.team_id))
+            if shared is None:
+                _safely(respond, UNAVAILABLE)
+                return
+            preface = f"<@{ask.user_id}> asked: {escape(shared.question or '')}"
+            answer = shared.message
+            first, *rest = answer_messages(answer.content, answer.citations, answer.id, preface=preface)
+            try:
+                posted = client.chat_postMessage(channel=ask.channel_id, **first.payload())
+            except SlackApiError as exc:
+                if exc.response.get("error") in ("not_in_channel", "channel_not_found"):
+                    _safely(respond, NOT_IN_CHANNEL)
+                    return
+                raise
+            thread_ts = str(posted["ts"])
+            for message in rest:
+                client.chat_postMessage(channel=ask.channel_id, thread_ts=thread_ts, **message.payload())
+            self.links.link_thread(ask.team_id, ask.channel_id, thread_ts, answer.conversation_id)
+            respond(delete_original=True)
+        except Exception as exc:
+            _safely(respond, _user_message(exc, ask))
+
+
+def _user_message(exc: Exception, ask: Ask) -> str:
+    if isinstance(exc, UserFacingError):
+        return str(exc)
+    log.exception("slack: answering in %s/%s failed", ask.team_id, ask.channel_id, exc_info=exc)
+    return FAILED
+
+
+def _safely(respond: Respond, text: str) -> None:
+    try:
+        respond(response_type="ephemeral", replace_original=False, **notice(text).payload())
+    except Exception:
+        log.exception("slack: could not send a message to the response URL")
