@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,7 @@ class Embedder:
         self._model: SentenceTransformer | None = None
         self._cache: OrderedDict[str, Vector] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._batcher = _QueryBatcher(self._encode_queries)
 
     @property
     def model_name(self) -> str:
@@ -106,7 +107,7 @@ class Embedder:
             if hit is not None:
                 self._cache.move_to_end(text)
                 return hit
-        vector: Vector = self.embed_documents([text])[0]
+        vector = self._batcher.embed(text)
         vector.setflags(write=False)
         if size:
             with self._cache_lock:
@@ -114,3 +115,81 @@ class Embedder:
                 while len(self._cache) > size:
                     self._cache.popitem(last=False)
         return vector
+
+    def _encode_queries(self, texts: list[str]) -> Vector:
+        """One forward pass over a few short texts, skipping ``encode``'s per-call set-up (mode and
+        device checks, length sorting, batching), which costs as much as a short query's inference."""
+        model = self.load()
+        preprocess = getattr(model, "preprocess", None)
+        if preprocess is None:  # sentence-transformers before 5.x
+            return self.embed_documents(texts)
+        import torch
+
+        features = preprocess(texts)
+        features = {k: v.to(model.device) if isinstance(v, torch.Tensor) else v for k, v in features.items()}
+        with torch.inference_mode():
+            embeddings = model.forward(features)["sentence_embedding"]
+            embeddings = torch.nn.functional.normalize(embeddings, p=2, dim=1)
+        return np.asarray(embeddings.float().cpu().numpy(), dtype=np.float32)
+
+
+class _Pending:
+    __slots__ = ("done", "error", "lead", "text", "vector")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.done = threading.Event()
+        self.lead = False
+        self.vector: Vector | None = None
+        self.error: BaseException | None = None
+
+
+class _QueryBatcher:
+    """Concurrent queries share one forward pass. An idle batcher runs a query at once (no added
+    latency); queries that arrive while a pass runs wait and go together in the next one, which on a
+    busy server costs little more than a single query."""
+
+    def __init__(self, encode: Callable[[list[str]], Vector], max_batch: int = 32) -> None:
+        self._encode = encode
+        self._max_batch = max_batch
+        self._lock = threading.Lock()
+        self._queue: list[_Pending] = []
+        self._busy = False
+
+    def embed(self, text: str) -> Vector:
+        mine = _Pending(text)
+        with self._lock:
+            self._queue.append(mine)
+            mine.lead = not self._busy
+            self._busy = True
+        if not mine.lead:
+            mine.done.wait()
+        if mine.lead:  # this thread runs the next pass, for everyone waiting (itself included)
+            self._run_batch()
+        if mine.error is not None:
+            raise mine.error
+        assert mine.vector is not None
+        return mine.vector
+
+    def _run_batch(self) -> None:
+        with self._lock:
+            batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+        try:
+            texts = list(dict.fromkeys(p.text for p in batch))
+            vectors = dict(zip(texts, self._encode(texts), strict=True))
+            for pending in batch:
+                pending.vector = vectors[pending.text].copy()
+        except BaseException as exc:
+            for pending in batch:
+                pending.error = exc
+        finally:
+            with self._lock:
+                if self._queue:
+                    successor = self._queue[0]
+                    successor.lead = True
+                    successor.done.set()
+                else:
+                    self._busy = False
+            for pending in batch:
+                pending.lead = False
+                pending.done.set()

@@ -244,18 +244,23 @@ class Indexer:
         on_progress: ProgressCallback | None,
     ) -> list[IndexedDocumentRecord]:
         chunks_by_doc = [(doc, _indexable_chunks(doc)) for doc in docs]
-        all_chunks = [(doc, c) for doc, chunks in chunks_by_doc for c in chunks]
+        # Embedded in order of length, so each model batch holds texts of similar length and little
+        # padding (what one big encode call does, while still reporting progress between batches).
+        all_chunks = sorted(
+            ((doc, c, embedding_text(c)) for doc, chunks in chunks_by_doc for c in chunks),
+            key=lambda item: len(item[2]),
+        )
         total = len(all_chunks)
-        batch_size = max(self._settings.embedding.batch_size * 4, 64)
+        batch_size = max(self._settings.embedding.batch_size * 8, 64)
         for start in range(0, total, batch_size):
             batch = all_chunks[start : start + batch_size]
-            texts = [embedding_text(c) for _, c in batch]
+            texts = [text for _, _, text in batch]
             vectors = self._embedder.embed_documents(texts)
             target.add(
-                ids=[c.chunk_id for _, c in batch],
+                ids=[c.chunk_id for _, c, _ in batch],
                 embeddings=vectors,
                 documents=texts,
-                metadatas=[chunk_metadata(c, doc.content_hash) for doc, c in batch],
+                metadatas=[chunk_metadata(c, doc.content_hash) for doc, c, _ in batch],
             )
             report.embedded_chunks += len(batch)
             if on_progress is not None:
