@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup run serve ingest test lint typecheck unit clean
+.PHONY: setup run serve ingest test lint typecheck unit clean bench browser
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=...)")'
@@ -34,11 +34,24 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-unit: setup
+# The widget's browser tests drive Debian's Chromium (/usr/bin/chromium); install it when missing.
+browser:
+	@test -x /usr/bin/chromium || { \
+		echo "installing chromium for the widget's browser tests"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+		else sudo apt-get update && sudo apt-get install -y chromium; fi; }
+
+unit: setup browser
 	$(BIN)/python -m pytest -q
 
 # Set up, then lint, type-check and run the whole suite.
 test: lint typecheck unit
+
+# Performance benchmark (docs/performance.md): prints a table, writes benchmarks/results/latest.json
+# and latency.png. BENCH_SIZES=1k for a quick run; the default covers 1k, 10k and 100k chunks.
+BENCH_SIZES ?= 1k,10k,100k
+bench: setup
+	$(BIN)/python -m benchmarks --sizes $(BENCH_SIZES) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from advisor.auth import KeyResolver, Principal, api_key_id
 from advisor.observability import Metrics
 from advisor.settings import Settings
 
 if TYPE_CHECKING:
+    from slack_bolt import App as SlackApp
+
     from advisor.answer.llm import LLMComposer
     from advisor.answer.service import AnswerService
     from advisor.components.embedder import Embedder
     from advisor.components.vector_store import VectorStore
     from advisor.ingest.indexer import Indexer
     from advisor.retrieval.retriever import Retriever
+    from advisor.store.api_keys import ApiKeyStore
     from advisor.store.repository import Store
-
-
-def api_key_id(key: str) -> str:
-    """What we record instead of a key: a short, non-reversible id."""
-    return "key_" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
 class Container:
@@ -31,6 +29,44 @@ class Container:
         self.metrics = Metrics()
         self._warm_lock = threading.Lock()
         self.warm_error: str | None = None
+
+    @cached_property
+    def key_resolvers(self) -> list[KeyResolver]:
+        """Key sources tried in order; each adapter that issues keys appends its own resolver."""
+        from advisor.widget.keys import WidgetKeyring
+
+        return [self._settings_key, self._database_key, WidgetKeyring(self.settings.widget).resolve]
+
+    def _settings_key(self, token: str, origin: str | None) -> Principal | None:
+        # Keys in api.keys are the operator's bootstrap keys: every scope.
+        import hmac
+
+        for key in self.settings.api.keys:
+            if hmac.compare_digest(token.encode(), key.get_secret_value().encode()):
+                return Principal(api_key_id(token), "api", frozenset({"chat", "search", "feedback", "admin"}))
+        return None
+
+    def _database_key(self, token: str, origin: str | None) -> Principal | None:
+        # Keys from `advisor keys create`, with their own scopes; revoked ones are refused.
+        return self.api_keys.resolve(token, origin)
+
+    @cached_property
+    def api_keys(self) -> ApiKeyStore:
+        from advisor.store.api_keys import ApiKeyStore
+
+        return ApiKeyStore(self.store.engine)
+
+    def auth_required(self) -> bool:
+        """Whether requests must present a key (otherwise: local mode, loopback only): api.keys is
+        set or a database key was ever issued (a revoked last key locks, never reopens, the service)."""
+        return self.settings.auth_enabled or self.api_keys.any_issued()
+
+    def resolve_key(self, token: str, origin: str | None) -> Principal | None:
+        for resolver in self.key_resolvers:
+            principal = resolver(token, origin)
+            if principal is not None:
+                return principal
+        return None
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -82,6 +118,13 @@ class Container:
         from advisor.answer.service import AnswerService
 
         return AnswerService(self.settings, self.retriever, self.store, self.metrics, self.llm)
+
+    @cached_property
+    def slack(self) -> SlackApp:
+        """The Slack bot's bolt App (needs the slack settings; see advisor.slack)."""
+        from advisor.slack.app import build_app
+
+        return build_app(self)
 
     def warm_up(self) -> None:
         """Load the model and the active index so the first request is not the slow one."""

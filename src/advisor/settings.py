@@ -13,8 +13,6 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
@@ -30,13 +28,8 @@ from pydantic_settings import (
 )
 from pydantic_settings import SettingsError as PydanticSettingsError
 
-# Secrets that are obviously copied from an example rather than chosen.
-_PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "xxx", "your-key", "sk-...", "todo"}
-
-
-class _Section(BaseModel):
-    # A misspelt setting (limits.max_kk in a file, ADVISOR_LIMITS__MAX_KK) is an error, not ignored.
-    model_config = ConfigDict(extra="forbid")
+from advisor.channel_settings import SlackSettings, WidgetSettings
+from advisor.settings_base import _refuse_placeholder, _Section
 
 
 def _default_model_path() -> str:
@@ -101,6 +94,13 @@ class RetrievalSettings(_Section):
     )
     passage_floor_ratio: float = Field(
         default=0.75, ge=0.0, le=1.0, description="Drop passages below this share of the best similarity."
+    )
+    unknown_name_floor: float = Field(
+        default=0.47,
+        ge=-1.0,
+        le=1.0,
+        description="A question naming something the corpus never mentions (a product, place or law) "
+        "is out of scope below this best similarity (calibrated on evals/datasets).",
     )
 
 
@@ -178,6 +178,8 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     api: APISettings = Field(default_factory=APISettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    widget: WidgetSettings = Field(default_factory=WidgetSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -233,12 +235,6 @@ class Settings(BaseSettings):
 
 class SettingsError(Exception):
     """Settings that cannot be used; the message is one line naming the setting."""
-
-
-def _refuse_placeholder(name: str, value: str) -> None:
-    if value.strip().lower() in _PLACEHOLDER_SECRETS or value.strip() == "":
-        env = "ADVISOR_" + name.upper().replace(".", "__")
-        raise ValueError(f"{name} holds a placeholder value; set a real secret ({env})")
 
 
 def _one_line(exc: BaseException) -> str:

@@ -94,10 +94,8 @@ class LiveServer:
 
 
 @contextmanager
-def serve(settings: Settings) -> Iterator[LiveServer]:
-    """Run create_app(settings) under uvicorn on a free loopback port until the block exits."""
-    app = create_app(settings)
-    port = free_port()
+def serve_app(app: Any, port: int) -> Iterator[LiveServer]:
+    """Run an ASGI app under uvicorn on loopback ``port`` until the block exits."""
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
@@ -113,6 +111,13 @@ def serve(settings: Settings) -> Iterator[LiveServer]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@contextmanager
+def serve(settings: Settings) -> Iterator[LiveServer]:
+    """Run create_app(settings) under uvicorn on a free loopback port until the block exits."""
+    with serve_app(create_app(settings), free_port()) as live:
+        yield live
 
 
 @pytest.fixture

@@ -8,13 +8,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from advisor.api.errors import install_error_handlers
 from advisor.api.middleware import BodySizeLimitMiddleware, MetricsMiddleware, UnexpectedErrorMiddleware
-from advisor.api.routers import chat, conversations, health, search
+from advisor.api.routers import chat, conversations, health, openai_compat, search
 from advisor.container import Container
 from advisor.settings import Settings, get_settings
+from advisor.widget.cors import OriginPolicyCORSMiddleware
+from advisor.widget.guard import WidgetGuardMiddleware
+from advisor.widget.keys import WidgetKeyring
+from advisor.widget.router import router as widget_router
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +43,25 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = True) -> Fas
     )
     app.state.container = container
     install_error_handlers(app)
-    for router in (chat.router, search.router, conversations.router, health.router):
+    for router in (chat.router, search.router, conversations.router, health.router, openai_compat.router):
         app.include_router(router)
-    if settings.api.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.api.cors_origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type"],
-        )
+    app.include_router(widget_router)
+    if settings.slack.http_enabled:
+        from advisor.api.routers import slack
+
+        container.slack  # noqa: B018 - build the bolt App once now, not in racing first requests
+        app.include_router(slack.router)
+    # Widget checks (rate limits, message length) run inside the body size limit; CORS runs outside
+    # it, so 413s and 429s still carry CORS headers the widget can read.
+    app.add_middleware(WidgetGuardMiddleware, settings=settings)
     # The last added runs first: errors are caught outermost, and metrics wrap the size limit so its
     # 413s (and unexpected 500s) are counted too.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
+    app.add_middleware(
+        OriginPolicyCORSMiddleware,
+        api_origins=settings.api.cors_origins,
+        widget_origins=WidgetKeyring(settings.widget).allowed_origins(),
+    )
     app.add_middleware(MetricsMiddleware, metrics=container.metrics)
     app.add_middleware(UnexpectedErrorMiddleware)
     return app

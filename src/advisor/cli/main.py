@@ -6,12 +6,18 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from advisor.cli.corpus import corpus_app
-from advisor.settings import Settings, SettingsError, get_settings
+from advisor.cli.eval import eval_command
+from advisor.cli.keys import keys_app
+from advisor.cli.widget import widget_app
+from advisor.slack.cli import slack_app
+
+if TYPE_CHECKING:  # settings pull in pydantic-settings: imported when a command runs
+    from advisor.settings import Settings
 
 app = typer.Typer(
     name="advisor",
@@ -21,6 +27,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(corpus_app, name="corpus")
+app.command("eval")(eval_command)
+app.add_typer(widget_app, name="widget")
+app.add_typer(keys_app, name="keys")
+app.add_typer(slack_app, name="slack")
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -48,6 +58,8 @@ class _BriefFormatter(logging.Formatter):
 
 
 def _settings() -> Settings:
+    from advisor.settings import SettingsError, get_settings
+
     try:
         settings = get_settings()
     except SettingsError as exc:
@@ -57,7 +69,6 @@ def _settings() -> Settings:
     # Libraries (alembic, chromadb, httpx) stay at WARNING; Advisor's own logs follow log_level.
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     logging.getLogger("advisor").setLevel(settings.log_level)
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on its own logger
     return settings
 
 
@@ -181,17 +192,26 @@ def serve(
     settings = _settings()
     host = host or settings.api.host
     port = port or settings.api.port
-    if not settings.auth_enabled:
-        if host not in _LOOPBACK:
-            _fail(f"refusing to bind {host} without API keys: set ADVISOR_API__KEYS or bind 127.0.0.1")
-        typer.echo("advisor: no API keys configured, serving on loopback only", err=True)
     import uvicorn
+    from sqlalchemy.exc import SQLAlchemyError
 
     from advisor.api.app import create_app
     from advisor.components.chat_model import ProviderConfigError
     from advisor.components.prompts import PromptError
 
     application = create_app(settings)
+    try:
+        # Keys come from api.keys or from the database (`advisor keys create`).
+        keys_required = application.state.container.auth_required()
+    except SQLAlchemyError as exc:
+        _fail(f"database: {exc}")
+    if not keys_required:
+        if host not in _LOOPBACK:
+            _fail(
+                f"refusing to bind {host} without API keys: run `advisor keys create`, "
+                "set ADVISOR_API__KEYS or bind 127.0.0.1"
+            )
+        typer.echo("advisor: no API keys configured, serving on loopback only", err=True)
     try:
         _ = application.state.container.llm  # a missing provider extra or prompt fails now, not per request
     except (ProviderConfigError, PromptError) as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -22,6 +24,39 @@ if TYPE_CHECKING:
     from advisor.store.repository import Store
 
 _REFRESH_SECONDS = 2.0
+_LOAD_PAGE = 5000
+_UNUSED_METADATA = frozenset({"content_hash"})
+_WORD = re.compile(r"[a-z]+")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9.+'-]*[A-Za-z0-9]")
+_SENTENCE_START = re.compile(r"(^|[.?!:]\s*)$")
+
+
+def unknown_names(query: str, vocabulary: Sequence[str]) -> list[str]:
+    """Names in the query (capitalised mid-sentence, acronyms, mixed case: a product, a place, a law)
+    that no word of the corpus starts with. Figures are left out: teams describe their own numbers."""
+    found = []
+    for match in _NAME.finditer(query):
+        token = match.group(0)
+        if any(ch.isdigit() for ch in token):
+            continue
+        at_start = bool(_SENTENCE_START.search(query[: match.start()]))
+        if not ((token[0].isupper() and not at_start) or any(ch.isupper() for ch in token[1:])):
+            continue
+        parts = _WORD.findall(token.lower().removesuffix("'s"))
+        if any(not _known(part, vocabulary) for part in parts):
+            found.append(token)
+    return found
+
+
+def _known(word: str, vocabulary: Sequence[str]) -> bool:
+    # A prefix counts ("Europe" / "european"), and so does a plural of a known word ("ERPs").
+    for form in {word, word.removesuffix("s")}:
+        i = bisect.bisect_left(vocabulary, form)
+        if i < len(vocabulary) and (
+            vocabulary[i] == form or (len(form) >= 3 and vocabulary[i].startswith(form))
+        ):
+            return True
+    return False
 
 
 class IndexNotReadyError(RuntimeError):
@@ -38,6 +73,7 @@ class _Snapshot:
     topic_members: dict[str, set[int]]
     doc_chunks: dict[str, list[int]]
     sparse: SparseIndex
+    vocabulary: tuple[str, ...]  # sorted lower-case words of the corpus
 
 
 @dataclass(frozen=True)
@@ -84,10 +120,19 @@ class Retriever:
 
     def _load(self, name: str) -> _Snapshot:
         collection = self._vectors.get_collection(name)
-        got = collection.get(include=["documents", "metadatas"])
-        ids = list(got["ids"])
-        metadatas = [dict(m) for m in (got["metadatas"] or [])]
-        documents = list(got["documents"] or [])
+        ids: list[str] = []
+        metadatas: list[dict[str, Any]] = []
+        documents: list[str] = []
+        shared: dict[str, str] = {}
+        # In pages: one unbounded get of a large collection is far slower than its pages (and
+        # can exceed SQLite's variable limit). An index collection never changes once built.
+        while True:
+            got = collection.get(limit=_LOAD_PAGE, offset=len(ids), include=["documents", "metadatas"])
+            ids += got["ids"]
+            metadatas += [_compact(m, shared) for m in (got["metadatas"] or [])]
+            documents += got["documents"] or []
+            if len(got["ids"]) < _LOAD_PAGE:
+                break
         topic_members: dict[str, set[int]] = {}
         doc_chunks: dict[str, list[int]] = {}
         for i, meta in enumerate(metadatas):
@@ -105,6 +150,7 @@ class Retriever:
             topic_members=topic_members,
             doc_chunks=doc_chunks,
             sparse=SparseIndex(documents),
+            vocabulary=tuple(sorted({w for text in documents for w in _WORD.findall(text.lower())})),
         )
 
     def ready(self) -> bool:
@@ -165,6 +211,9 @@ class Retriever:
         self._fill_vectors(snap, qvec, candidates)
         best = max(c.similarity or 0.0 for c in candidates.values())
         in_scope = best >= cfg.min_similarity
+        if in_scope and best < cfg.unknown_name_floor and unknown_names(query, snap.vocabulary):
+            # It asks about something the corpus never mentions, and nothing matches it closely.
+            in_scope = False
         floor = max(best * cfg.passage_floor_ratio, cfg.min_similarity * 0.75)
         pool = [c for c in candidates.values() if (c.similarity or 0.0) >= floor]
         # MMR decides which passages make the set; they are then listed by relevance, so the
@@ -251,6 +300,22 @@ class Retriever:
             vec = np.asarray(emb, dtype=np.float32)
             candidates[cid].vector = vec
             candidates[cid].similarity = float(vec @ qvec)
+
+
+def _compact(metadata: Any, shared: dict[str, str]) -> dict[str, Any]:
+    """A chunk's metadata as kept in memory for every chunk of the index: without the fields a
+    search never reads, and with the strings all chunks of a document repeat (title, source, topics)
+    stored once, which at 100k chunks is the difference of a few hundred megabytes."""
+    compact: dict[str, Any] = {}
+    for key, value in metadata.items():
+        if key in _UNUSED_METADATA:
+            continue
+        if isinstance(value, str) and key != "text":
+            value = shared.setdefault(value, value)
+        elif isinstance(value, list):
+            value = [shared.setdefault(v, v) if isinstance(v, str) else v for v in value]
+        compact[shared.setdefault(key, key)] = value
+    return compact
 
 
 def _mmr(pool: list[_Candidate], k: int, lam: float) -> list[_Candidate]:

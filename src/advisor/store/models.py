@@ -152,3 +152,46 @@ class ProcessedEvent(Base):
     source: Mapped[str] = mapped_column(String(64), nullable=False)
     event_id: Mapped[str] = mapped_column(String(255), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class ApiKey(Base):
+    """A scoped API key issued by `advisor keys create`; only its SHA-256 is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    key_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    # The first characters of the key, so an operator can tell keys apart in `advisor keys list`.
+    prefix: Mapped[str] = mapped_column(String(16), nullable=False)
+    scopes: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class SlackThread(Base):
+    """A Slack thread is a conversation: later messages in the thread continue it."""
+
+    __tablename__ = "slack_threads"
+    __table_args__ = (PrimaryKeyConstraint("team_id", "channel_id", "thread_ts"),)
+
+    team_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    channel_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    thread_ts: Mapped[str] = mapped_column(String(32), nullable=False)
+    conversation_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class SlackInitiative(Base):
+    """The initiative a Slack user described for their conversations in one channel."""
+
+    __tablename__ = "slack_initiatives"
+    __table_args__ = (PrimaryKeyConstraint("team_id", "channel_id", "user_id"),)
+
+    team_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    channel_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    user_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    initiative: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
