@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import Stemmer
 
+from advisor.answer.guard import strip_invisible
+from advisor.answer.sanitise import filter_output, own_urls, sanitise_passages
 from advisor.types import Passage
 
 _STEM = Stemmer.Stemmer("english")
@@ -194,7 +196,10 @@ def select_actions(
 def _initiative_clause(initiative: str | None) -> str:
     if not initiative:
         return ""
-    short = " ".join(initiative.split())
+    # The team's own words are echoed back: never as an image, a link or hidden characters.
+    short = " ".join(filter_output(strip_invisible(initiative)).split())
+    if not short:
+        return ""
     if len(short) > 140:
         short = short[:140].rsplit(" ", 1)[0] + "…"
     return f"For your initiative ({short}), "
@@ -203,7 +208,19 @@ def _initiative_clause(initiative: str | None) -> str:
 def compose_extractive(
     question: str, passages: Sequence[Passage], initiative: str | None = None
 ) -> Composition:
-    """Compose a cited answer; passages are renumbered in order of first citation."""
+    """Compose a cited answer; passages are renumbered in order of first citation.
+
+    Sentences are copied from the passages, so the passages are sanitised first (instructions
+    planted for an AI, hidden markup, images and foreign links removed) and the text again at the end.
+    """
+    return compose_sanitised(question, sanitise_passages(passages), initiative)
+
+
+def compose_sanitised(
+    question: str, passages: Sequence[Passage], initiative: str | None = None
+) -> Composition:
+    """:func:`compose_extractive` for passages that already went through ``sanitise_passages``
+    (the answer service sanitises each turn's passages once, for whichever composer runs)."""
     question_terms = terms(question)
     context_terms = terms(initiative) - question_terms if initiative else set()
     asks_for_signs = bool(_ASKS_FOR_SIGNS.search(question))
@@ -243,7 +260,7 @@ def compose_extractive(
             number += 1
         lines.append("")
     lines.append("Ask a follow-up about any step for more detail.")
-    return Composition("\n".join(lines).strip(), cited)
+    return Composition(filter_output("\n".join(lines).strip(), own_urls(cited)), cited)
 
 
 def _lower_first(text: str) -> str:

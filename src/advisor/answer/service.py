@@ -10,10 +10,11 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from advisor.answer.extractive import compose_extractive
+from advisor.answer.extractive import compose_sanitised
 from advisor.answer.followup import rewrite_followup
 from advisor.answer.grounding import CitationStreamFilter, build_citations
 from advisor.answer.guard import is_instruction_attack
+from advisor.answer.sanitise import OutputStreamFilter, PromptLeakWatch, own_urls, sanitise_passages
 from advisor.types import Citation, Passage, Turn
 
 if TYPE_CHECKING:
@@ -113,13 +114,28 @@ class AnswerService:
             else:
                 initiative = conv.initiative
         else:
+            # A conversation created just now has no history to read back.
             conv = self._store.create_conversation(api_key_id, request.initiative)
-            initiative = request.initiative
+            return PreparedTurn(request, conv.id, initiative_text(request.initiative), [])
         history = [
             Turn(m.role, m.content)  # type: ignore[arg-type]
             for m in self._store.list_messages(conv.id, limit=self._settings.limits.max_history_messages)
         ]
         return PreparedTurn(request, conv.id, initiative_text(initiative), history)
+
+    def prepare_with_history(
+        self, request: ChatRequest, history: Sequence[Turn], api_key_id: str | None
+    ) -> PreparedTurn:
+        """A turn whose earlier messages come from the caller, for stateless protocols (OpenAI's).
+
+        The history drives the follow-up rewrite and the prompt but is not stored: the client owns
+        it. This turn is recorded in a new conversation under the caller's key, so its answer can
+        get feedback and is audited like any other.
+        """
+        conv = self._store.create_conversation(api_key_id, request.initiative)
+        limit = self._settings.limits.max_history_messages
+        recent = list(history)[-limit:] if limit > 0 else []
+        return PreparedTurn(request, conv.id, initiative_text(request.initiative), recent)
 
     def stream(self, turn: PreparedTurn) -> Iterator[StreamEvent]:
         question = turn.request.message.strip()
@@ -128,7 +144,8 @@ class AnswerService:
         citations: list[Citation] = []
         grounded, abstained, fallback = True, False, False
         try:
-            if is_instruction_attack(question):
+            # An attack may hide in the initiative as well as in the question.
+            if is_instruction_attack(question) or is_instruction_attack(turn.initiative_text or ""):
                 text, abstained = REFUSAL, True
                 self._metrics.abstentions.labels("refused").inc()
                 yield from _words(text)
@@ -142,7 +159,10 @@ class AnswerService:
                     self._metrics.abstentions.labels("out_of_scope").inc()
                     yield from _words(text)
                 else:
-                    passages = found.passages + self._retriever.action_passages(found.passages)
+                    # Passages are data: anything written to instruct an AI is removed before composing.
+                    passages = sanitise_passages(
+                        found.passages + self._retriever.action_passages(found.passages)
+                    )
                     outcome = yield from self._compose(question, turn, passages)
                     text, citations, grounded, fallback = outcome
                     if not citations:
@@ -215,29 +235,39 @@ class AnswerService:
             from advisor.answer.llm import ProviderError
 
             filt = CitationStreamFilter(len(passages))
+            links = OutputStreamFilter(own_urls(passages))  # no images, no links but the sources'
+            leak = PromptLeakWatch(self._llm.prompts.render("system"))
             sent: list[str] = []
             try:
                 for delta in self._llm.stream_answer(question, turn.initiative_text, turn.history, passages):
-                    clean = filt.feed(delta)
+                    clean = filt.feed(links.feed(delta))
                     if clean:
                         sent.append(clean)
                         yield StreamEvent("delta", {"text": clean})
-                tail = filt.flush()
+                        if leak.feed(clean):
+                            break
+                tail = filt.feed(links.flush()) + filt.flush()
                 if tail:
                     sent.append(tail)
                     yield StreamEvent("delta", {"text": tail})
+                    leak.feed(tail)
                 text = "".join(sent).strip()
+                if leak.finish():
+                    # The model repeated its own instructions: withdraw the reply (the caller abstains).
+                    log.warning("LLM reply repeated the system prompt; withdrawn")
+                    yield StreamEvent("reset", {})
+                    return "", [], True, False
                 return text, build_citations(text, passages), not filt.removed, False
             except ProviderError as exc:
                 log.warning("LLM provider failed, falling back to the extractive answer: %s", exc)
                 self._metrics.fallbacks.inc()
                 if sent:
                     yield StreamEvent("reset", {})
-                composition = compose_extractive(question, passages, turn.initiative_text)
+                composition = compose_sanitised(question, passages, turn.initiative_text)
                 text = f"{composition.text}\n\n{FALLBACK_NOTE}" if composition.text else ""
                 yield from _words(text)
                 return text, build_citations(text, composition.passages), True, True
-        composition = compose_extractive(question, passages, turn.initiative_text)
+        composition = compose_sanitised(question, passages, turn.initiative_text)
         yield from _words(composition.text)
         return composition.text, build_citations(composition.text, composition.passages), True, False
 

@@ -37,6 +37,31 @@ from advisor.types import Section
 # --------------------------------------------------------------------------- Markdown
 
 
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+
+
+def _without_html_comments(body: str) -> str:
+    """Drop HTML comments outside code. They never show when the Markdown is rendered, so a reviewer
+    cannot see them: text hidden in one (e.g. instructions planted for an AI) is not guidance and must
+    not be retrieved or quoted. Newlines are kept so line numbers still match the file."""
+    lines: list[str] = []
+    prose: list[str] = []
+
+    def flush() -> None:
+        text = _HTML_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), "\n".join(prose))
+        lines.extend(text.split("\n") if prose else [])
+        prose.clear()
+
+    for line in markdown_lines(body):
+        if line.in_code:
+            flush()
+            lines.append(line.text)
+        else:
+            prose.append(line.text)
+    flush()
+    return "\n".join(lines)
+
+
 def _markdown_events(body: str) -> list[Event]:
     events: list[Event] = []
     block: list[str] = []
@@ -97,7 +122,7 @@ def load_markdown(
     except FrontMatterError as exc:
         raise LoaderError(path, exc.reason, exc.line) from None
     body = fm.body if fm is not None else text
-    events = _markdown_events(body)
+    events = _markdown_events(_without_html_comments(body))
     title_index = title_heading_index(events)
     heading_title = next((e.text for e in events if isinstance(e, Heading) and e.level == 1), None)
 
