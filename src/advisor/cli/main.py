@@ -69,6 +69,7 @@ def _settings() -> Settings:
     # Libraries (alembic, chromadb, httpx) stay at WARNING; Advisor's own logs follow log_level.
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     logging.getLogger("advisor").setLevel(settings.log_level)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on its own logger
     return settings
 
 
