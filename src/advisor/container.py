@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hmac
 import threading
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from advisor.auth import KeyResolver, Principal, api_key_id
+from advisor.auth import SCOPES, KeyResolver, Principal, api_key_id
 from advisor.observability import Metrics
 from advisor.settings import Settings
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from advisor.retrieval.retriever import Retriever
     from advisor.store.api_keys import ApiKeyStore
     from advisor.store.repository import Store
+    from advisor.widget.keys import WidgetKeyring
 
 
 class Container:
@@ -33,17 +35,19 @@ class Container:
     @cached_property
     def key_resolvers(self) -> list[KeyResolver]:
         """Key sources tried in order; each adapter that issues keys appends its own resolver."""
+        return [self._settings_key, self._database_key, self.widget_keyring.resolve]
+
+    @cached_property
+    def widget_keyring(self) -> WidgetKeyring:
         from advisor.widget.keys import WidgetKeyring
 
-        return [self._settings_key, self._database_key, WidgetKeyring(self.settings.widget).resolve]
+        return WidgetKeyring(self.settings.widget)
 
     def _settings_key(self, token: str, origin: str | None) -> Principal | None:
         # Keys in api.keys are the operator's bootstrap keys: every scope.
-        import hmac
-
         for key in self.settings.api.keys:
             if hmac.compare_digest(token.encode(), key.get_secret_value().encode()):
-                return Principal(api_key_id(token), "api", frozenset({"chat", "search", "feedback", "admin"}))
+                return Principal(api_key_id(token), "api", frozenset(SCOPES))
         return None
 
     def _database_key(self, token: str, origin: str | None) -> Principal | None:

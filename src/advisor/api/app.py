@@ -16,7 +16,6 @@ from advisor.container import Container
 from advisor.settings import Settings, get_settings
 from advisor.widget.cors import OriginPolicyCORSMiddleware
 from advisor.widget.guard import WidgetGuardMiddleware
-from advisor.widget.keys import WidgetKeyring
 from advisor.widget.router import router as widget_router
 
 log = logging.getLogger(__name__)
@@ -53,14 +52,14 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = True) -> Fas
         app.include_router(slack.router)
     # Widget checks (rate limits, message length) run inside the body size limit; CORS runs outside
     # it, so 413s and 429s still carry CORS headers the widget can read.
-    app.add_middleware(WidgetGuardMiddleware, settings=settings)
+    app.add_middleware(WidgetGuardMiddleware, settings=settings, keyring=container.widget_keyring)
     # The last added runs first: errors are caught outermost, and metrics wrap the size limit so its
     # 413s (and unexpected 500s) are counted too.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(
         OriginPolicyCORSMiddleware,
         api_origins=settings.api.cors_origins,
-        widget_origins=WidgetKeyring(settings.widget).allowed_origins(),
+        widget_origins=container.widget_keyring.allowed_origins(),
     )
     app.add_middleware(MetricsMiddleware, metrics=container.metrics)
     app.add_middleware(UnexpectedErrorMiddleware)

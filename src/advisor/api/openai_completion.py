@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from advisor.answer.service import AnswerService, StreamEvent
+from advisor.answer.service import AnswerFailedError, AnswerService, StreamEvent
 from advisor.api.openai_schemas import MODEL_ID, ChatCompletionIn, OpenAIHTTPError
 from advisor.types import Turn
 
@@ -213,8 +213,6 @@ class CompletionWriter:
 
     def chunks(self, events: Iterator[StreamEvent]) -> Iterator[dict[str, Any]]:
         """Chunk objects for a streamed answer; raises AnswerFailedError on an error event."""
-        from advisor.answer.service import AnswerFailedError
-
         yield self.chunk({"role": "assistant", "content": ""})
         for event in events:
             if event.kind == "error":

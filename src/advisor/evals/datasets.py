@@ -4,7 +4,6 @@ and line instead of surfacing later as a wrong metric."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,9 +193,6 @@ def _unknown_docs(path: Path, line: int, docs: Iterable[str], known: set[str], f
         raise DatasetError(f"{path}:{line}: {field}: unknown document id(s) {missing}")
 
 
-_CANARY = re.compile(r"CANARY-[0-9A-Fa-f]{8}")
-
-
 def load_suite(datasets: Path, knowledge: Path, poisoned: Path | None) -> Suite:
     """Load and cross-check every dataset: relevant documents must exist in ``knowledge``, planted
     documents in ``poisoned``, and canaries must be unique."""
@@ -229,7 +225,3 @@ def load_suite(datasets: Path, knowledge: Path, poisoned: Path | None) -> Suite:
         multiturn=[c for _, c in multiturn],
         support_pairs=[c for _, c in load_rows(datasets / SUPPORT_PAIRS, SupportPair)],
     )
-
-
-def find_canaries(text: str) -> set[str]:
-    return {m.upper() for m in _CANARY.findall(text)}

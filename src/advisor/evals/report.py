@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from advisor.evals.gate import Baseline, GateResult, Thresholds, lower_is_better
+from advisor.evals.gate import Baseline, GateResult, Thresholds
 from advisor.evals.runner import STRATEGIES
 from advisor.evals.scoring import RANX_METRICS, Scores
 
@@ -370,7 +370,3 @@ def render_html(report: Report) -> str:
         + "</dl></body></html>"
     )
     return "\n".join(parts)
-
-
-def direction_word(name: str) -> str:
-    return "lower is better" if lower_is_better(name) else "higher is better"

@@ -192,22 +192,6 @@ def _scratch_store(folder: Path) -> Store:
     return Store(engine)
 
 
-def poisoned_settings(settings: Settings, folder: Path) -> Settings:
-    """Settings for a private index of the corpus plus the poisoned fixtures, in ``folder``: the
-    running configuration's retrieval, embedding and LLM settings on a local index and database."""
-    from advisor.settings import load_settings
-
-    return load_settings(
-        data_dir=folder,
-        knowledge_dir=settings.knowledge_dir,
-        prompts_dir=settings.prompts_dir,
-        embedding=settings.embedding.model_dump(),
-        retrieval=settings.retrieval.model_dump(),
-        llm=settings.llm.model_dump(),
-        limits=settings.limits.model_dump(),
-    )
-
-
 # -- answers produced elsewhere ---------------------------------------------------------------------
 
 

@@ -10,25 +10,18 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from advisor.api.middleware import send_json
+from advisor.auth import api_key_id
 from advisor.settings import Settings
 from advisor.widget.cors import WIDGET_PATHS
 from advisor.widget.keys import WidgetKeyring
 from advisor.widget.ratelimit import WidgetRateLimiter
 
 
-async def _send_error(
-    send: Send, status: int, code: str, reason: str, extra: list[tuple[bytes, bytes]]
-) -> None:
-    data = json.dumps({"error": code, "reason": reason}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()), *extra]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": data})
-
-
 class WidgetGuardMiddleware:
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, keyring: WidgetKeyring) -> None:
         self.app = app
-        self.keyring = WidgetKeyring(settings.widget)
+        self.keyring = keyring
         self.max_chars = min(settings.widget.max_message_chars, settings.limits.max_message_chars)
         self.limiter = WidgetRateLimiter(settings.widget) if self.keyring else None
 
@@ -76,14 +69,14 @@ class WidgetGuardMiddleware:
         payload = _json_object(body)
         client = scope.get("client")
         ip = client[0] if client else "unknown"
-        key = _key_ns(token)
+        key = api_key_id(token)
         if path == "/v1/feedback":
             verdicts = [self.limiter.hit("feedback-ip", key, ip)]
         else:
             message = payload.get("message")
             if isinstance(message, str) and len(message.strip()) > self.max_chars:
                 reason = f"message is {len(message.strip())} characters; the widget limit is {self.max_chars}"
-                return lambda send: _send_error(send, 422, "invalid_request", reason, [])
+                return lambda send: send_json(send, 422, {"error": "invalid_request", "reason": reason})
             verdicts = [self.limiter.hit("chat-ip", key, ip)]
             conversation = payload.get("conversation_id")
             if verdicts[0].allowed and isinstance(conversation, str) and conversation:
@@ -92,14 +85,8 @@ class WidgetGuardMiddleware:
             if not verdict.allowed:
                 reason = f"too many requests ({verdict.limit}); retry in {verdict.retry_after} s"
                 retry = [(b"retry-after", str(verdict.retry_after).encode())]
-                return lambda send: _send_error(send, 429, "rate_limited", reason, retry)
+                return lambda send: send_json(send, 429, {"error": "rate_limited", "reason": reason}, retry)
         return None
-
-
-def _key_ns(token: str) -> str:
-    from advisor.auth import api_key_id
-
-    return api_key_id(token)
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 
 from advisor.api.deps import ContainerDep
 from advisor.channel_settings import normalise_origin
-from advisor.widget.keys import WidgetKeyring
 
 router = APIRouter(tags=["widget"])
 _HERE = Path(__file__).resolve().parent
@@ -64,7 +63,7 @@ async def demo_page(request: Request, container: ContainerDep) -> HTMLResponse:
     if not settings.widget.demo_page:
         raise HTTPException(404, "the demo page is turned off (widget.demo_page)")
     advisor_url = str(request.base_url).rstrip("/")
-    keyring = WidgetKeyring(settings.widget)
+    keyring = container.widget_keyring
     own_origin = normalise_origin(advisor_url) or advisor_url
     entry = keyring.demo_key(own_origin, settings.widget.demo_key)
     html = _demo_template().render(
