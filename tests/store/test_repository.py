@@ -9,12 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from advisor.store.db import create_db_engine, upgrade_database
+from advisor.store.models import new_id
 from advisor.store.repository import (
     IndexedDocumentRecord,
+    MessageDraft,
+    NewConversation,
     NotFoundError,
     Store,
 )
@@ -229,6 +232,82 @@ def test_append_retries_after_losing_a_seq_race(store: Store, monkeypatch: pytes
     message = store.append_message(conversation.id, "user", "hello")
     assert calls["n"] == 2
     assert message.seq == 1
+
+
+def _count_transactions(engine: Engine) -> list[int]:
+    began = [0]
+
+    def on_begin(_connection: Any) -> None:
+        began[0] += 1
+
+    event.listen(engine, "begin", on_begin)
+    return began
+
+
+def test_a_turn_in_a_new_conversation_is_written_in_one_transaction(store: Store, db_engine: Engine) -> None:
+    conversation_id = new_id()
+    began = _count_transactions(db_engine)
+    reply = store.record_turn(
+        conversation_id,
+        "How do we start?",
+        MessageDraft("Pick one use case [1].", "How do we start?", ({"n": 1, "doc_id": "x"},), True),
+        new_conversation=NewConversation("key-1", {"name": "Churn"}),
+    )
+    assert began[0] == 1
+    assert reply is not None and reply.role == "assistant" and reply.seq == 2
+    found = store.conversation_with_history(conversation_id, "key-1", limit=10)
+    assert found is not None
+    conversation, messages = found
+    assert conversation.initiative == {"name": "Churn"}
+    assert [(m.seq, m.role, m.content) for m in messages] == [
+        (1, "user", "How do we start?"),
+        (2, "assistant", "Pick one use case [1]."),
+    ]
+    assert messages[1] == reply
+    assert messages[1].citations == [{"n": 1, "doc_id": "x"}]
+
+
+def test_a_turn_appends_after_the_earlier_ones(store: Store) -> None:
+    conversation = store.create_conversation(None, None)
+    store.append_message(conversation.id, "user", "first")
+    store.append_message(conversation.id, "assistant", "first answer")
+    store.record_turn(conversation.id, "second", MessageDraft("second answer"))
+    store.record_turn(conversation.id, "third, which failed", None)
+    contents = [(m.seq, m.content) for m in store.list_messages(conversation.id)]
+    assert contents == [
+        (1, "first"),
+        (2, "first answer"),
+        (3, "second"),
+        (4, "second answer"),
+        (5, "third, which failed"),
+    ]
+    with pytest.raises(NotFoundError):
+        store.record_turn(new_id(), "orphan", MessageDraft("never stored"))
+
+
+def test_a_turn_that_fails_to_write_leaves_nothing_behind(store: Store) -> None:
+    conversation_id = new_id()
+    unserialisable = MessageDraft("answer", citations=({"topics": {"a set is not JSON"}},))
+    with pytest.raises((StatementError, TypeError)):
+        store.record_turn(
+            conversation_id, "question", unserialisable, new_conversation=NewConversation(None, None)
+        )
+    assert store.get_conversation(conversation_id, None) is None
+    assert store.list_messages(conversation_id) == []
+
+
+def test_conversation_with_history_checks_the_key_and_limits(store: Store) -> None:
+    conversation = store.create_conversation("key-1", "Claims triage")
+    for n in range(5):
+        store.append_message(conversation.id, "user", f"m{n}")
+    assert store.conversation_with_history(conversation.id, "key-2", limit=3) is None
+    assert store.conversation_with_history(new_id(), "key-1", limit=3) is None
+    found = store.conversation_with_history(conversation.id, "key-1", limit=3)
+    assert found is not None
+    assert found[0] == store.get_conversation(conversation.id, "key-1")
+    assert [m.content for m in found[1]] == ["m2", "m3", "m4"]
+    empty = store.conversation_with_history(conversation.id, "key-1", limit=0)
+    assert empty is not None and empty[1] == []
 
 
 def test_deleting_a_conversation_cascades(store: Store, db_engine: Engine) -> None:

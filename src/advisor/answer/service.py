@@ -15,6 +15,8 @@ from advisor.answer.followup import rewrite_followup
 from advisor.answer.grounding import CitationStreamFilter, build_citations
 from advisor.answer.guard import is_instruction_attack
 from advisor.answer.sanitise import OutputStreamFilter, PromptLeakWatch, own_urls, sanitise_passages
+from advisor.store.models import new_id
+from advisor.store.records import MessageDraft, NewConversation, check_initiative, citation_dict
 from advisor.types import Citation, Passage, Turn
 
 if TYPE_CHECKING:
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from advisor.observability import Metrics
     from advisor.retrieval.retriever import Retriever
     from advisor.settings import Settings
+    from advisor.store.records import MessageRecord
     from advisor.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -71,6 +74,8 @@ class PreparedTurn:
     conversation_id: str
     initiative_text: str | None
     history: list[Turn] = field(default_factory=list)
+    # Set when the conversation is new: it is written together with the turn's messages.
+    new_conversation: NewConversation | None = None
 
 
 def initiative_text(initiative: Initiative) -> str | None:
@@ -103,24 +108,24 @@ class AnswerService:
         return "llm" if self._llm is not None else "extractive"
 
     def prepare(self, request: ChatRequest, api_key_id: str | None) -> PreparedTurn:
-        """Everything that can fail with a client error, done before any byte is streamed."""
-        if request.conversation_id:
-            conv = self._store.get_conversation(request.conversation_id, api_key_id)
-            if conv is None:
-                raise ConversationNotFoundError(request.conversation_id)
-            if request.initiative is not None:
-                self._store.set_initiative(conv.id, request.initiative)
-                initiative: Initiative = request.initiative
-            else:
-                initiative = conv.initiative
-        else:
-            # A conversation created just now has no history to read back.
-            conv = self._store.create_conversation(api_key_id, request.initiative)
-            return PreparedTurn(request, conv.id, initiative_text(request.initiative), [])
-        history = [
-            Turn(m.role, m.content)  # type: ignore[arg-type]
-            for m in self._store.list_messages(conv.id, limit=self._settings.limits.max_history_messages)
-        ]
+        """Everything that can fail with a client error, done before any byte is streamed.
+
+        A new conversation gets its id here but is written with its first turn, so a turn costs one
+        write transaction (see ``stream``).
+        """
+        if not request.conversation_id:
+            return self._new_conversation_turn(request, [], api_key_id)
+        found = self._store.conversation_with_history(
+            request.conversation_id, api_key_id, self._settings.limits.max_history_messages
+        )
+        if found is None:
+            raise ConversationNotFoundError(request.conversation_id)
+        conv, messages = found
+        initiative: Initiative = conv.initiative
+        if request.initiative is not None:
+            self._store.set_initiative(conv.id, request.initiative)
+            initiative = request.initiative
+        history = [Turn(m.role, m.content) for m in messages]  # type: ignore[arg-type]
         return PreparedTurn(request, conv.id, initiative_text(initiative), history)
 
     def prepare_with_history(
@@ -132,14 +137,29 @@ class AnswerService:
         it. This turn is recorded in a new conversation under the caller's key, so its answer can
         get feedback and is audited like any other.
         """
-        conv = self._store.create_conversation(api_key_id, request.initiative)
         limit = self._settings.limits.max_history_messages
         recent = list(history)[-limit:] if limit > 0 else []
-        return PreparedTurn(request, conv.id, initiative_text(request.initiative), recent)
+        return self._new_conversation_turn(request, recent, api_key_id)
+
+    @staticmethod
+    def _new_conversation_turn(
+        request: ChatRequest, history: list[Turn], api_key_id: str | None
+    ) -> PreparedTurn:
+        initiative = check_initiative(request.initiative)  # a bad shape fails now, not after answering
+        return PreparedTurn(
+            request,
+            new_id(),
+            initiative_text(initiative),
+            history,
+            new_conversation=NewConversation(api_key_id, initiative),
+        )
 
     def stream(self, turn: PreparedTurn) -> Iterator[StreamEvent]:
+        """The turn's events; the turn is written once, at the end (question and answer, plus the
+        conversation when new). A failed answer still records the question; a stream its client
+        abandoned records nothing, as the client never received the conversation id or the answer.
+        """
         question = turn.request.message.strip()
-        self._store.append_message(turn.conversation_id, "user", question)
         text, standalone = "", question
         citations: list[Citation] = []
         grounded, abstained, fallback = True, False, False
@@ -173,19 +193,23 @@ class AnswerService:
                         yield from _words(text)
         except Exception as exc:
             log.exception("answer failed for conversation %s", turn.conversation_id)
+            try:
+                self._record(turn, question, None)
+            except Exception:
+                log.exception("could not record the failed turn of conversation %s", turn.conversation_id)
             yield StreamEvent("error", {"reason": f"answer failed: {type(exc).__name__}"})
             return
         self._metrics.answers.labels("fallback" if fallback else self.composer_name).inc()
-        message = self._store.append_message(
-            turn.conversation_id,
-            "assistant",
+        reply = MessageDraft(
             text,
-            standalone_question=standalone,
-            citations=citations,
-            grounded=grounded,
-            abstained=abstained,
-            fallback=fallback,
+            standalone,
+            tuple(citation_dict(c) for c in citations),
+            grounded,
+            abstained,
+            fallback,
         )
+        message = self._record(turn, question, reply)
+        assert message is not None  # a turn with a reply returns the reply's record
         yield StreamEvent("citations", {"citations": [c.as_dict() for c in citations]})
         yield StreamEvent(
             "done",
@@ -215,6 +239,13 @@ class AnswerService:
         return result
 
     # -- internals ---------------------------------------------------------
+    def _record(self, turn: PreparedTurn, question: str, reply: MessageDraft | None) -> MessageRecord | None:
+        record = self._store.record_turn(
+            turn.conversation_id, question, reply, new_conversation=turn.new_conversation
+        )
+        turn.new_conversation = None  # written now: a second record on this turn appends to it
+        return record
+
     def _standalone(self, question: str, history: Sequence[Turn]) -> str:
         if not history:
             return question

@@ -45,6 +45,26 @@ class MessageRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageDraft:
+    """A message not yet written: what ``Store.record_turn`` appends after the question."""
+
+    content: str
+    standalone_question: str | None = None
+    citations: tuple[dict[str, Any], ...] = ()
+    grounded: bool = True
+    abstained: bool = False
+    fallback: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NewConversation:
+    """A conversation whose id was handed out but which is written with its first turn."""
+
+    api_key_id: str | None
+    initiative: Initiative | None
+
+
+@dataclass(frozen=True, slots=True)
 class FeedbackRecord:
     id: int
     message_id: str
