@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -134,8 +135,13 @@ class Container:
         """Load the model and the active index so the first request is not the slow one."""
         with self._warm_lock:
             try:
-                self.embedder.embed_query("warm-up")
-                self.retriever.ready()
+                # Built here, in one thread: cached_property does not guard against two builders.
+                embedder, retriever = self.embedder, self.retriever
+                # The index loads while the model does: a replica is ready after the slower of them.
+                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-index") as pool:
+                    index_loaded = pool.submit(retriever.ready)
+                    embedder.embed_query("warm-up")
+                    index_loaded.result()
                 self.warm_error = None
             except Exception as exc:  # reported by /readyz, not fatal to the process
                 self.warm_error = f"{type(exc).__name__}: {exc}"

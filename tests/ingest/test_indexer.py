@@ -24,6 +24,7 @@ from sqlalchemy import text
 from advisor.components.embedder import Vector
 from advisor.container import Container
 from advisor.ingest.indexer import IngestError, IngestReport
+from advisor.retrieval.index_contents import decode
 from advisor.settings import Settings
 from advisor.store.repository import IndexedDocumentRecord
 from advisor.types import Passage
@@ -141,6 +142,32 @@ def test_unchanged_corpus_embeds_nothing_and_keeps_the_collection(
     assert not report.switched and report.collection == first.collection and report.chunks == first.chunks
     assert active_collection(settings) == first.collection
     assert collection_names(settings) == [first.collection]
+
+
+def test_every_activated_collection_carries_its_index_contents(
+    settings: Settings, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = ingest(settings)
+    store = Container(settings).store
+    blob = store.index_contents(first.collection)
+    assert blob is not None and len(decode(blob).ids) == first.chunks
+
+    edit(corpus / HIRING, OLD_RETENTION, NEW_RETENTION)
+    second = ingest(settings)
+    assert second.switched and second.collection != first.collection
+    assert store.index_contents(first.collection) is None  # forgotten with its collection
+    contents = store.index_contents(second.collection)
+    assert contents is not None and "equity" in decode(contents).vocabulary
+
+    # An index built before contents were stored gets them from the next (no-op) ingest, unembedded.
+    with store.engine.begin() as connection:
+        connection.execute(text("DELETE FROM index_contents"))
+    container = Container(settings)
+    counter = EmbedCounter(container, monkeypatch)
+    third = ingest(settings, container)
+    assert not third.switched and counter.batches == []
+    restored = store.index_contents(second.collection)
+    assert restored is not None and decode(restored).ids == decode(contents).ids
 
 
 def test_editing_one_document_reembeds_only_its_chunks(

@@ -419,6 +419,20 @@ def test_activate_index_and_swap(store: Store) -> None:
     assert active is not None and active.collection == "advisor-2"
 
 
+def test_index_contents_are_stored_with_the_activation_and_forgotten_with_the_collection(
+    store: Store,
+) -> None:
+    blob = bytes(range(256)) * 4000  # binary, about 1 MB
+    store.activate_index("advisor-1", "m", 8, [_doc("intro", "intro-0")], contents=blob)
+    assert store.index_contents("advisor-1") == blob
+    store.activate_index("advisor-1", "m", 8, [_doc("intro", "intro-0")], contents=b"rebuilt")
+    assert store.index_contents("advisor-1") == b"rebuilt"
+    store.activate_index("advisor-2", "m", 8, [_doc("intro", "intro-1")])
+    assert store.index_contents("advisor-2") is None
+    store.forget_collection("advisor-1")
+    assert store.index_contents("advisor-1") is None
+
+
 def test_reactivating_the_same_collection_replaces_its_rows(store: Store) -> None:
     store.activate_index("c", "m", 4, [_doc("a", "a-0"), _doc("b", "b-0")])
     assert store.activate_index("c", "m", 4, [_doc("a", "a-1")]) == "c"

@@ -22,6 +22,7 @@ from filelock import FileLock, Timeout
 from advisor.corpus.taxonomy import load_topics
 from advisor.ingest.chunking import chunk_document
 from advisor.ingest.loaders import LoaderError, discover_files, load_document
+from advisor.retrieval.index_contents import encode, read_collection
 from advisor.store.records import IndexedDocumentRecord
 from advisor.types import Chunk, LoadedDocument
 
@@ -177,6 +178,10 @@ class Indexer:
         ):
             # Nothing to build, but a crashed run's collection must not outlive this one.
             self._remove_orphans(keep=state.collection)
+            if not self._store.has_index_contents(state.collection):
+                # Indexed before contents were stored: store them now, so replicas load them.
+                contents = encode(read_collection(self._vectors.get_collection(state.collection)))
+                self._store.save_index_contents(state.collection, contents)
             report.collection = state.collection
             report.chunks = state.chunk_count
             report.seconds = time.perf_counter() - started
@@ -190,7 +195,11 @@ class Indexer:
             records += self._embed_new(collection, to_embed, report, on_progress)
             report.chunks = sum(len(r.chunk_ids) for r in records)
             self._validate(collection, report.chunks, dimension)
-            previous_collection = self._store.activate_index(name, model, dimension, records)
+            # What each replica would otherwise rebuild from the collection at start, built once.
+            contents = encode(read_collection(collection))
+            previous_collection = self._store.activate_index(
+                name, model, dimension, records, contents=contents
+            )
         except BaseException:
             self._vectors.delete_collection(name)
             raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import logging
 import re
 import threading
 import time
@@ -13,6 +14,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from advisor.components.sparse import SparseIndex
+from advisor.retrieval.index_contents import (
+    WORD,
+    IndexContents,
+    StoredFormError,
+    decode,
+    read_collection,
+)
 from advisor.types import Passage
 
 if TYPE_CHECKING:
@@ -23,10 +31,9 @@ if TYPE_CHECKING:
     from advisor.settings import Settings
     from advisor.store.repository import Store
 
+log = logging.getLogger(__name__)
+
 _REFRESH_SECONDS = 2.0
-_LOAD_PAGE = 5000
-_UNUSED_METADATA = frozenset({"content_hash"})
-_WORD = re.compile(r"[a-z]+")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9.+'-]*[A-Za-z0-9]")
 _SENTENCE_START = re.compile(r"(^|[.?!:]\s*)$")
 
@@ -42,7 +49,7 @@ def unknown_names(query: str, vocabulary: Sequence[str]) -> list[str]:
         at_start = bool(_SENTENCE_START.search(query[: match.start()]))
         if not ((token[0].isupper() and not at_start) or any(ch.isupper() for ch in token[1:])):
             continue
-        parts = _WORD.findall(token.lower().removesuffix("'s"))
+        parts = WORD.findall(token.lower().removesuffix("'s"))
         if any(not _known(part, vocabulary) for part in parts):
             found.append(token)
     return found
@@ -120,22 +127,10 @@ class Retriever:
 
     def _load(self, name: str) -> _Snapshot:
         collection = self._vectors.get_collection(name)
-        ids: list[str] = []
-        metadatas: list[dict[str, Any]] = []
-        documents: list[str] = []
-        shared: dict[str, str] = {}
-        # In pages: one unbounded get of a large collection is far slower than its pages (and
-        # can exceed SQLite's variable limit). An index collection never changes once built.
-        while True:
-            got = collection.get(limit=_LOAD_PAGE, offset=len(ids), include=["documents", "metadatas"])
-            ids += got["ids"]
-            metadatas += [_compact(m, shared) for m in (got["metadatas"] or [])]
-            documents += got["documents"] or []
-            if len(got["ids"]) < _LOAD_PAGE:
-                break
+        contents = self._stored_contents(name) or read_collection(collection)
         topic_members: dict[str, set[int]] = {}
         doc_chunks: dict[str, list[int]] = {}
-        for i, meta in enumerate(metadatas):
+        for i, meta in enumerate(contents.metadatas):
             doc_chunks.setdefault(str(meta.get("doc_id", "")), []).append(i)
             topics = meta.get("topics")
             for topic in topics if isinstance(topics, list) else []:
@@ -144,14 +139,26 @@ class Retriever:
         return _Snapshot(
             collection_name=name,
             collection=collection,
-            ids=ids,
-            metadatas=metadatas,
-            position={cid: i for i, cid in enumerate(ids)},
+            ids=contents.ids,
+            metadatas=contents.metadatas,
+            position={cid: i for i, cid in enumerate(contents.ids)},
             topic_members=topic_members,
             doc_chunks=doc_chunks,
-            sparse=SparseIndex(documents),
-            vocabulary=tuple(sorted({w for text in documents for w in _WORD.findall(text.lower())})),
+            sparse=contents.sparse,
+            vocabulary=contents.vocabulary,
         )
+
+    def _stored_contents(self, name: str) -> IndexContents | None:
+        """The contents the ingest stored with the collection; None for an index built before they
+        were stored, or stored in another format (read from Chroma instead, as before)."""
+        blob = self._store.index_contents(name)
+        if blob is None:
+            return None
+        try:
+            return decode(blob)
+        except StoredFormError as exc:
+            log.warning("index %s: %s; reading the collection instead", name, exc)
+            return None
 
     def ready(self) -> bool:
         try:
@@ -300,22 +307,6 @@ class Retriever:
             vec = np.asarray(emb, dtype=np.float32)
             candidates[cid].vector = vec
             candidates[cid].similarity = float(vec @ qvec)
-
-
-def _compact(metadata: Any, shared: dict[str, str]) -> dict[str, Any]:
-    """A chunk's metadata as kept in memory for every chunk of the index: without the fields a
-    search never reads, and with the strings all chunks of a document repeat (title, source, topics)
-    stored once, which at 100k chunks is the difference of a few hundred megabytes."""
-    compact: dict[str, Any] = {}
-    for key, value in metadata.items():
-        if key in _UNUSED_METADATA:
-            continue
-        if isinstance(value, str) and key != "text":
-            value = shared.setdefault(value, value)
-        elif isinstance(value, list):
-            value = [shared.setdefault(v, v) if isinstance(v, str) else v for v in value]
-        compact[shared.setdefault(key, key)] = value
-    return compact
 
 
 def _mmr(pool: list[_Candidate], k: int, lam: float) -> list[_Candidate]:

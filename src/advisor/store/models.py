@@ -15,6 +15,7 @@ from sqlalchemy import (
     Dialect,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -143,6 +144,17 @@ class IndexedDocument(Base):
     content_hash: Mapped[str] = mapped_column(String(128), nullable=False)
     chunk_ids: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     title: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class IndexContentsRow(Base):
+    """What the retriever loads for a collection (advisor.retrieval.index_contents), stored by the
+    ingest that built it, so replicas need not re-read and re-index every chunk."""
+
+    __tablename__ = "index_contents"
+
+    collection: Mapped[str] = mapped_column(String(255), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
 
 class ProcessedEvent(Base):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from advisor.store.models import (
     Conversation,
     Feedback,
+    IndexContentsRow,
     IndexedDocument,
     IndexState,
     Message,
@@ -320,8 +321,10 @@ class Store(SessionScopes):
         dimension: int,
         documents: Sequence[IndexedDocumentRecord],
         name: str = "active",
+        contents: bytes | None = None,
     ) -> str | None:
-        """Write ``collection``'s document rows and point ``index_state[name]`` at it, atomically.
+        """Write ``collection``'s document rows (and its stored index ``contents``, see
+        advisor.retrieval.index_contents) and point ``index_state[name]`` at it, atomically.
 
         Existing rows of ``collection`` are replaced. Returns the collection previously pointed at
         (None for the first activation; equal to ``collection`` when re-activating it). On any error
@@ -329,6 +332,8 @@ class Store(SessionScopes):
         """
         with self._write() as session:
             self._write_documents(session, collection, documents)
+            if contents is not None:
+                session.merge(IndexContentsRow(collection=collection, data=contents, created_at=utcnow()))
             return self._point_index(
                 session,
                 name=name,
@@ -371,6 +376,27 @@ class Store(SessionScopes):
         session.flush()
         return previous
 
+    def index_contents(self, collection: str) -> bytes | None:
+        """The index contents stored for ``collection``, or None (an index built before they were)."""
+        with self._read() as session:
+            data: bytes | None = session.scalar(
+                select(IndexContentsRow.data).where(IndexContentsRow.collection == collection)
+            )
+            return data
+
+    def has_index_contents(self, collection: str) -> bool:
+        with self._read() as session:
+            found = session.scalar(
+                select(IndexContentsRow.collection).where(IndexContentsRow.collection == collection)
+            )
+            return found is not None
+
+    def save_index_contents(self, collection: str, contents: bytes) -> None:
+        """Store (or replace) the contents of an already active collection, e.g. one indexed before
+        contents were stored."""
+        with self._write() as session:
+            session.merge(IndexContentsRow(collection=collection, data=contents, created_at=utcnow()))
+
     def indexed_documents(self, collection: str) -> dict[str, IndexedDocumentRecord]:
         """The document rows of ``collection`` keyed by doc_id (empty for an unknown collection)."""
         with self._read() as session:
@@ -389,6 +415,7 @@ class Store(SessionScopes):
             where = IndexedDocument.collection == collection
             count = session.scalar(select(func.count()).select_from(IndexedDocument).where(where)) or 0
             session.execute(delete(IndexedDocument).where(where))
+            session.execute(delete(IndexContentsRow).where(IndexContentsRow.collection == collection))
             return count
 
     # -- idempotency ----------------------------------------------------------------------------
