@@ -11,6 +11,7 @@ import httpx
 
 from benchmarks.fake_llm import FixedLatencyLLM
 from benchmarks.ingest import index_settings
+from benchmarks.inprocess import InProcessClient
 from benchmarks.measure import interleaved, load, post_json, stats, stream_chat, stream_openai
 from benchmarks.processes import AdvisorServer, BareEmbedWorker
 
@@ -26,13 +27,11 @@ NO_QUERY_CACHE = {"ADVISOR_EMBEDDING__QUERY_CACHE_SIZE": "0"}
 def measure_inprocess(
     data_dir: Path, corpus: Path, model: SentenceTransformer, queries: list[str], recipe: RecipeIndex | None
 ) -> dict[str, Any]:
-    from fastapi.testclient import TestClient
-
     from advisor.api.app import create_app
 
     settings = index_settings(data_dir, corpus, embedding={"query_cache_size": 0})
     app = create_app(settings)
-    with TestClient(app) as client:
+    with InProcessClient(app) as client:
         _wait_ready(client)
         retriever = app.state.container.retriever
         calls: dict[str, Callable[[str], object]] = {
@@ -53,12 +52,10 @@ def measure_inprocess(
 
 def _cached_search(data_dir: Path, corpus: Path, query: str) -> dict[str, float]:
     """The same question asked again: the query embedding must come from the cache."""
-    from fastapi.testclient import TestClient
-
     from advisor.api.app import create_app
 
     app = create_app(index_settings(data_dir, corpus))
-    with TestClient(app) as client:
+    with InProcessClient(app) as client:
         _wait_ready(client)
         _ok(client.post("/v1/search", json={"query": query}))
         samples = []

@@ -251,3 +251,52 @@ def test_retriever_follows_the_active_collection_after_another_ingest(
     found = retriever.retrieve_passages(question)
     assert found.passages[0].doc_id == "ai-in-agriculture"
     assert retriever.chunk_count() == chunks_before + report.embedded_chunks
+
+
+def _mmr_by_definition(pool: list[Any], k: int, lam: float) -> list[Any]:
+    """MMR as written in its definition, one candidate and one chosen passage at a time."""
+    top = max(c.fused for c in pool)
+    remaining = sorted(pool, key=lambda c: c.fused, reverse=True)
+    chosen: list[Any] = []
+    while remaining and len(chosen) < k:
+
+        def gain(c: Any) -> float:
+            pairs = [
+                float(c.vector @ s.vector) for s in chosen if c.vector is not None and s.vector is not None
+            ]
+            return float(lam * (c.fused / top) - (1 - lam) * max(pairs, default=0.0))
+
+        best = max(remaining, key=gain)
+        chosen.append(best)
+        remaining.remove(best)
+    return chosen
+
+
+def test_mmr_skips_a_near_duplicate_and_matches_its_definition() -> None:
+    import numpy as np
+
+    from advisor.retrieval.retriever import _Candidate, _mmr
+
+    a = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    near_a = np.array([0.99, 0.141, 0.0], dtype=np.float32)
+    other = np.array([0.0, 0.0, 1.0], dtype=np.float32)
+    pool = [_Candidate("a", {}, 0.03, vector=a), _Candidate("a2", {}, 0.029, vector=near_a)]
+    pool.append(_Candidate("b", {}, 0.02, vector=other))
+    assert [c.chunk_id for c in _mmr(pool, 2, 0.7)] == ["a", "b"]
+    assert [c.chunk_id for c in _mmr(pool, 2, 1.0)] == ["a", "a2"]  # relevance only
+
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        n = int(rng.integers(1, 30))
+        vectors = rng.normal(size=(n, 16)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        pool = [
+            _Candidate(
+                f"c{i}", {}, float(rng.integers(1, 12)) / 100, vector=None if rng.random() < 0.1 else v
+            )
+            for i, v in enumerate(vectors)
+        ]
+        k, lam = int(rng.integers(1, 8)), float(rng.choice([0.5, 0.7, 0.9]))
+        assert [c.chunk_id for c in _mmr(pool, k, lam)] == [
+            c.chunk_id for c in _mmr_by_definition(pool, k, lam)
+        ]

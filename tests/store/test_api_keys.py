@@ -7,6 +7,7 @@ import hashlib
 import pytest
 from sqlalchemy import Engine, text
 
+import advisor.store.api_keys as api_keys_module
 from advisor.auth import KeyRejectedError, api_key_id
 from advisor.store.api_keys import KEY_PREFIX, ApiKeyNotFoundError, ApiKeyStore
 from advisor.store.db import upgrade_database
@@ -73,6 +74,16 @@ def test_list_and_any_issued(keys: ApiKeyStore, db_engine: Engine) -> None:
     # Revoked keys still count: revoking the last key must not reopen keyless local mode.
     assert fresh.any_issued() is True
     assert [r.active for r in keys.list()] == [False, False]
+
+
+def test_a_keyless_service_notices_a_key_issued_elsewhere_after_a_moment(
+    keys: ApiKeyStore, db_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert keys.any_issued() is False
+    ApiKeyStore(db_engine).create(["chat"])  # what `advisor keys create` does in its own process
+    assert keys.any_issued() is False  # "none yet" is trusted for a moment, not asked per request
+    monkeypatch.setattr(api_keys_module, "_NONE_ISSUED_TTL", 0.0)  # the moment has passed
+    assert keys.any_issued() is True
 
 
 @pytest.mark.parametrize(

@@ -310,25 +310,30 @@ class Retriever:
 
 
 def _mmr(pool: list[_Candidate], k: int, lam: float) -> list[_Candidate]:
-    """Maximal marginal relevance over fused scores, so one document cannot fill every slot."""
+    """Maximal marginal relevance over fused scores, so one document cannot fill every slot.
+
+    Vectorised: one similarity matrix for the pool, then each pick updates every candidate's
+    redundancy at once (a candidate without a vector is redundant with nothing).
+    """
     if not pool:
         return []
-    top = max(c.fused for c in pool)
-    remaining = sorted(pool, key=lambda c: c.fused, reverse=True)
-    chosen: list[_Candidate] = []
-    while remaining and len(chosen) < k:
-
-        def gain(c: _Candidate) -> float:
-            redundancy = max(
-                (float(c.vector @ s.vector) for s in chosen if c.vector is not None and s.vector is not None),
-                default=0.0,
-            )
-            return lam * (c.fused / top) - (1 - lam) * redundancy
-
-        best = max(remaining, key=gain)
+    ordered = sorted(pool, key=lambda c: c.fused, reverse=True)  # ties go to the better-ranked
+    relevance = np.array([c.fused for c in ordered], dtype=np.float64) / ordered[0].fused
+    with_vector = [i for i, c in enumerate(ordered) if c.vector is not None]
+    similarity = np.full((len(ordered), len(ordered)), -np.inf)
+    if with_vector:
+        vectors = np.stack([ordered[i].vector for i in with_vector]).astype(np.float64)  # type: ignore[misc]
+        similarity[np.ix_(with_vector, with_vector)] = vectors @ vectors.T
+    redundancy = np.full(len(ordered), -np.inf)  # highest similarity to anything chosen so far
+    gain = np.empty(len(ordered))
+    chosen: list[int] = []
+    for _ in range(min(k, len(ordered))):
+        np.subtract(lam * relevance, (1 - lam) * np.where(np.isinf(redundancy), 0.0, redundancy), out=gain)
+        gain[chosen] = -np.inf
+        best = int(np.argmax(gain))
         chosen.append(best)
-        remaining.remove(best)
-    return chosen
+        np.maximum(redundancy, similarity[best], out=redundancy)
+    return [ordered[i] for i in chosen]
 
 
 def _to_passage(c: _Candidate) -> Passage:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,8 @@ from advisor.store.sessions import SessionScopes
 #: Every issued key starts with this, so other key sources are not looked up here.
 KEY_PREFIX = "adv_"
 _SHOWN_PREFIX_CHARS = 8
+# How long a keyless service trusts its last look for issued keys (see ApiKeyStore.any_issued).
+_NONE_ISSUED_TTL = 2.0
 REVOKED_REASON = "this API key has been revoked"
 
 
@@ -84,6 +87,7 @@ class ApiKeyStore(SessionScopes):
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
         self._issued_seen = False
+        self._none_seen_at = -_NONE_ISSUED_TTL  # monotonic time of the last "no key yet" answer
 
     def create(self, scopes: Iterable[str], name: str | None = None) -> IssuedKey:
         checked = check_scopes(scopes)
@@ -133,11 +137,19 @@ class ApiKeyStore(SessionScopes):
 
         Revoked keys count so that revoking the last key locks the service instead of silently
         returning it to keyless local mode. Keys are never deleted, so once true this stays true
-        and needs no further query.
+        and needs no further query. "None yet" is asked again after a second or two, not on every
+        request of a keyless (loopback-only) service: a key issued by another process takes
+        effect within that time.
         """
+        if self._issued_seen:
+            return True
+        now = time.monotonic()
+        if now - self._none_seen_at < _NONE_ISSUED_TTL:
+            return False
+        with self._read() as session:
+            self._issued_seen = session.scalars(select(ApiKey.id).limit(1)).first() is not None
         if not self._issued_seen:
-            with self._read() as session:
-                self._issued_seen = session.scalars(select(ApiKey.id).limit(1)).first() is not None
+            self._none_seen_at = now
         return self._issued_seen
 
     def resolve(self, token: str, origin: str | None) -> Principal | None:
