@@ -17,7 +17,15 @@ from sqlalchemy import text
 
 from advisor.components.sparse import SparseIndex
 from advisor.container import Container
-from advisor.retrieval.index_contents import FORMAT, StoredFormError, decode, encode, read_collection
+from advisor.retrieval.index_contents import (
+    FORMAT,
+    IndexContents,
+    MetadataTable,
+    StoredFormError,
+    decode,
+    encode,
+    read_collection,
+)
 from advisor.retrieval.retriever import Retriever
 from advisor.settings import load_settings
 from tests.plugins.advisor_app import KNOWLEDGE
@@ -125,5 +133,29 @@ def test_contents_of_an_empty_collection_round_trip(container: Container) -> Non
     collection = container.vectors.create_collection("empty-probe", "m", 384)
     contents = read_collection(collection)
     again = decode(encode(contents))
-    assert again.ids == [] and again.metadatas == [] and again.vocabulary == ()
+    assert again.ids == [] and len(again.metadatas) == 0 and again.vocabulary == ()
     assert again.sparse.search("drift", 5) == []
+
+
+def test_metadata_table_gives_each_chunk_its_own_fields_only() -> None:
+    rows = [
+        {"doc_id": "a", "topics": ["data"], "position": 0},
+        {"doc_id": "a", "topics": ["data"], "position": 1, "section": "First steps"},
+        {"doc_id": "b", "position": 0},
+    ]
+    table = MetadataTable.from_rows(rows)
+    assert len(table) == 3 and list(table) == rows
+    assert table[-1] == rows[2] and table[0:2] == rows[0:2]
+    assert table.column("section") == [None, "First steps", None]
+    assert table.column("absent") == [None, None, None]
+    with pytest.raises(IndexError):
+        table[3]
+    assert decode(encode_table(table)).metadatas == table
+    with pytest.raises(StoredFormError):
+        MetadataTable({"doc_id": ["a"]}, 2)
+
+
+def encode_table(table: MetadataTable) -> bytes:
+    ids = [f"c{i}" for i in range(len(table))]
+    texts = ["data quality first", "then the first steps", "unrelated"]
+    return encode(IndexContents(ids, table, SparseIndex(texts), ("data",)))

@@ -17,6 +17,7 @@ from advisor.components.sparse import SparseIndex
 from advisor.retrieval.index_contents import (
     WORD,
     IndexContents,
+    MetadataTable,
     StoredFormError,
     decode,
     read_collection,
@@ -75,7 +76,7 @@ class _Snapshot:
     collection_name: str
     collection: Collection
     ids: list[str]
-    metadatas: list[dict[str, Any]]
+    metadatas: MetadataTable
     position: dict[str, int]
     topic_members: dict[str, set[int]]
     doc_chunks: dict[str, list[int]]
@@ -130,9 +131,10 @@ class Retriever:
         contents = self._stored_contents(name) or read_collection(collection)
         topic_members: dict[str, set[int]] = {}
         doc_chunks: dict[str, list[int]] = {}
-        for i, meta in enumerate(contents.metadatas):
-            doc_chunks.setdefault(str(meta.get("doc_id", "")), []).append(i)
-            topics = meta.get("topics")
+        metadatas = contents.metadatas
+        columns = zip(metadatas.column("doc_id"), metadatas.column("topics"), strict=True)
+        for i, (doc_id, topics) in enumerate(columns):
+            doc_chunks.setdefault(str(doc_id or ""), []).append(i)
             for topic in topics if isinstance(topics, list) else []:
                 if topic:
                     topic_members.setdefault(str(topic), set()).add(i)
