@@ -159,3 +159,12 @@ def encode_table(table: MetadataTable) -> bytes:
     ids = [f"c{i}" for i in range(len(table))]
     texts = ["data quality first", "then the first steps", "unrelated"]
     return encode(IndexContents(ids, table, SparseIndex(texts), ("data",)))
+
+
+def test_a_readiness_check_does_not_queue_behind_a_load(container: Container) -> None:
+    retriever = _fresh_retriever(container)
+    with retriever._lock:  # another thread (the warm-up) is loading the index
+        assert retriever.ready(wait=False) is False
+    assert retriever.ready(wait=False) is True  # nothing in the way: it loads and reports ready
+    with retriever._lock:
+        assert retriever.ready(wait=False) is True  # loaded before: a check in progress is no reason to wait

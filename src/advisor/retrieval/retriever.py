@@ -112,12 +112,17 @@ class Retriever:
         self._lock = threading.Lock()
 
     # -- index lifecycle -------------------------------------------------
-    def _current(self, force: bool = False) -> _Snapshot:
+    def _current(self, force: bool = False, wait: bool = True) -> _Snapshot:
         now = time.monotonic()
         snap = self._snapshot
         if snap is not None and not force and now - self._checked_at < _REFRESH_SECONDS:
             return snap
-        with self._lock:
+        if not self._lock.acquire(blocking=wait):
+            # Another thread is checking or loading: without waiting, what is loaded now counts.
+            if snap is None:
+                raise IndexNotReadyError("the index is loading")
+            return snap
+        try:
             self._checked_at = now
             state = self._store.get_index_state()
             if state is None:
@@ -125,6 +130,8 @@ class Retriever:
             if self._snapshot is None or self._snapshot.collection_name != state.collection:
                 self._snapshot = self._load(state.collection)
             return self._snapshot
+        finally:
+            self._lock.release()
 
     def _load(self, name: str) -> _Snapshot:
         collection = self._vectors.get_collection(name)
@@ -162,9 +169,12 @@ class Retriever:
             log.warning("index %s: %s; reading the collection instead", name, exc)
             return None
 
-    def ready(self) -> bool:
+    def ready(self, wait: bool = True) -> bool:
+        """Whether an index is loaded (loading it when none is). With ``wait=False`` a load already
+        under way elsewhere is reported as not ready instead of waited for: a readiness probe must
+        answer at once, not queue behind the warm-up."""
         try:
-            self._current()
+            self._current(wait=wait)
             return True
         except Exception:
             return False

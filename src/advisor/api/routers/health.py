@@ -21,7 +21,7 @@ async def readyz(container: ContainerDep) -> JSONResponse:
     """Ready when the embedding model and the active index are loaded and the database answers."""
     checks = {
         "model": container.embedder.loaded,
-        "index": await run_in_threadpool(container.retriever.ready),
+        "index": await run_in_threadpool(container.retriever.ready, False),
         "database": await run_in_threadpool(container.store.ping),
     }
     ready = all(checks.values())
