@@ -16,7 +16,7 @@ from advisor.answer.grounding import CitationStreamFilter, build_citations
 from advisor.answer.guard import is_instruction_attack
 from advisor.answer.sanitise import OutputStreamFilter, PromptLeakWatch, own_urls, sanitise_passages
 from advisor.store.models import new_id
-from advisor.store.records import MessageDraft, NewConversation, check_initiative, citation_dict
+from advisor.store.records import MessageDraft, NewConversation, check_initiative
 from advisor.types import Citation, Passage, Turn
 
 if TYPE_CHECKING:
@@ -200,13 +200,13 @@ class AnswerService:
             yield StreamEvent("error", {"reason": f"answer failed: {type(exc).__name__}"})
             return
         self._metrics.answers.labels("fallback" if fallback else self.composer_name).inc()
-        reply = MessageDraft(
+        reply = MessageDraft.of(
             text,
-            standalone,
-            tuple(citation_dict(c) for c in citations),
-            grounded,
-            abstained,
-            fallback,
+            standalone_question=standalone,
+            citations=citations,
+            grounded=grounded,
+            abstained=abstained,
+            fallback=fallback,
         )
         message = self._record(turn, question, reply)
         assert message is not None  # a turn with a reply returns the reply's record

@@ -14,6 +14,7 @@ from advisor.api.middleware import BodySizeLimitMiddleware, MetricsMiddleware, U
 from advisor.api.routers import chat, conversations, health, openai_compat, search
 from advisor.container import Container
 from advisor.settings import Settings, get_settings
+from advisor.startup_gc import resume_collection
 from advisor.widget.cors import OriginPolicyCORSMiddleware
 from advisor.widget.guard import WidgetGuardMiddleware
 from advisor.widget.router import router as widget_router
@@ -29,10 +30,18 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = True) -> Fas
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Open the database now (migrations run here) so a bad URL fails at start, not on a request.
         await asyncio.to_thread(lambda: container.store)
-        task = asyncio.create_task(asyncio.to_thread(container.warm_up)) if warm_up else None
+
+        async def warm() -> None:
+            await asyncio.to_thread(container.warm_up)
+            resume_collection()  # paused by `advisor serve` for its start (see advisor.startup_gc)
+
+        task = asyncio.create_task(warm()) if warm_up else None
+        if task is None:
+            resume_collection()
         yield
         if task is not None:
             await task
+        resume_collection()
 
     app = FastAPI(
         title="Advisor",

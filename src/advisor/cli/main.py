@@ -190,6 +190,9 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default api.port).")] = None,
 ) -> None:
     """Run the HTTP API."""
+    from advisor.startup_gc import pause_collection
+
+    pause_collection()  # until the warm-up is done (see advisor.startup_gc); before the heavy imports
     settings = _settings()
     host = host or settings.api.host
     port = port or settings.api.port

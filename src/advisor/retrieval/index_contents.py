@@ -122,8 +122,9 @@ def encode(contents: IndexContents) -> bytes:
     buffer = io.BytesIO()
     with tempfile.TemporaryDirectory(prefix="advisor-sparse-") as tmp:
         contents.sparse.save(Path(tmp))
-        # Deflate at level 1: a third of the size for little time either way.
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        # Stored, not deflated: at 100k chunks inflating took 0.6 s of a replica's start, while
+        # reading the three times larger row from the database takes 0.1 s more.
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
             archive.writestr("contents.json", json.dumps(meta, separators=(",", ":")))
             for path in sorted(Path(tmp).iterdir()):
                 archive.write(path, f"sparse/{path.name}")

@@ -5,7 +5,7 @@ ORM row -> record, and caller values -> the JSON the record (and its column) wil
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias
@@ -54,6 +54,27 @@ class MessageDraft:
     grounded: bool = True
     abstained: bool = False
     fallback: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        content: str,
+        *,
+        standalone_question: str | None = None,
+        citations: Iterable[Citation | Mapping[str, Any]] = (),
+        grounded: bool = True,
+        abstained: bool = False,
+        fallback: bool = False,
+    ) -> MessageDraft:
+        """A draft with its citations in the JSON form the column stores."""
+        return cls(
+            content,
+            standalone_question,
+            tuple(citation_dict(c) for c in citations),
+            grounded,
+            abstained,
+            fallback,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,6 @@ from advisor.store.records import (
     NewConversation,
     NotFoundError,
     check_initiative,
-    citation_dict,
     conversation_record,
     feedback_record,
     message_record,
@@ -142,13 +141,13 @@ class Store(IndexBookkeeping):
         """
         if role not in ROLES:
             raise ValueError(f"role must be one of {sorted(ROLES)}, not {role!r}")
-        draft = MessageDraft(
+        draft = MessageDraft.of(
             content,
-            standalone_question,
-            tuple(citation_dict(c) for c in citations),
-            grounded,
-            abstained,
-            fallback,
+            standalone_question=standalone_question,
+            citations=citations,
+            grounded=grounded,
+            abstained=abstained,
+            fallback=fallback,
         )
         return self._append_with_retries(conversation_id, [(role, draft)], None)[0]
 
