@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -195,50 +195,53 @@ class Store(IndexBookkeeping):
         messages: Sequence[tuple[str, MessageDraft]],
         new_conversation: NewConversation | None,
     ) -> list[MessageRecord]:
+        # Core statements, not ORM objects: a turn is written on every answer, and the unit of work's
+        # bookkeeping cost more than the two or three INSERTs themselves.
         now = utcnow()
         with self._write() as session:
             if new_conversation is not None:
-                conversation = Conversation(
-                    id=conversation_id,
-                    api_key_id=new_conversation.api_key_id,
-                    initiative=new_conversation.initiative,
-                    created_at=now,
-                    updated_at=now,
+                session.execute(
+                    insert(Conversation),
+                    {
+                        "id": conversation_id,
+                        "api_key_id": new_conversation.api_key_id,
+                        "initiative": new_conversation.initiative,
+                        "created_at": now,
+                        "updated_at": now,
+                    },
                 )
-                session.add(conversation)
-                session.flush()  # no ORM relationship orders the inserts: the parent row goes first
                 last = 0
             else:
-                found = session.get(Conversation, conversation_id, with_for_update=True)
-                if found is None:
+                locked = select(Conversation.id).where(Conversation.id == conversation_id).with_for_update()
+                if session.execute(locked).first() is None:
                     raise NotFoundError(f"conversation {conversation_id} not found")
-                conversation = found
                 last = (
                     session.scalar(
                         select(func.max(Message.seq)).where(Message.conversation_id == conversation_id)
                     )
                     or 0
                 )
-                conversation.updated_at = now
-            rows = [
-                Message(
-                    id=new_id(),
-                    conversation_id=conversation_id,
-                    seq=last + offset,
-                    role=role,
-                    content=draft.content,
-                    standalone_question=draft.standalone_question,
-                    citations=list(draft.citations),
-                    grounded=draft.grounded,
-                    abstained=draft.abstained,
-                    fallback=draft.fallback,
-                    created_at=now,
+                session.execute(
+                    update(Conversation).where(Conversation.id == conversation_id).values(updated_at=now)
                 )
+            rows: list[dict[str, Any]] = [
+                {
+                    "id": new_id(),
+                    "conversation_id": conversation_id,
+                    "seq": last + offset,
+                    "role": role,
+                    "content": draft.content,
+                    "standalone_question": draft.standalone_question,
+                    "citations": list(draft.citations),
+                    "grounded": draft.grounded,
+                    "abstained": draft.abstained,
+                    "fallback": draft.fallback,
+                    "created_at": now,
+                }
                 for offset, (role, draft) in enumerate(messages, start=1)
             ]
-            session.add_all(rows)
-            session.flush()
-            return [message_record(row) for row in rows]
+            session.execute(insert(Message), rows)
+            return [MessageRecord(**row) for row in rows]
 
     def conversation_with_history(
         self, conversation_id: str, api_key_id: str | None, limit: int
