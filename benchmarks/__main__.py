@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     result = run(plan)
     checks = evaluate(result)
     path = write(result, checks, args.out, plot=not args.no_plot)
+    # partial.json only keeps the sizes already measured should a later one fail; latest.json has it all.
+    (args.out / "partial.json").unlink(missing_ok=True)
     print(table(result, checks))
     print(f"\nwrote {path}" + ("" if args.no_plot else f" and {path.parent / 'latency.png'}"))
     return 0
