@@ -19,10 +19,10 @@ from pathlib import Path
 
 import yaml
 
+from advisor.corpus.loaders import load_document
+from advisor.corpus.markdown import slugify
 from advisor.corpus.taxonomy import load_topics
 from advisor.ingest.indexer import _indexable_chunks
-from advisor.ingest.loaders import load_document
-from advisor.ingest.markdown import slugify
 
 REPO = Path(__file__).resolve().parents[1]
 KNOWLEDGE = REPO / "knowledge"

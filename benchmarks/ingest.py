@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from advisor.container import Container
+from advisor.corpus.loaders import discover_files, load_document
 from advisor.corpus.taxonomy import load_topics
 from advisor.ingest.indexer import Indexer, _indexable_chunks, embedding_text
-from advisor.ingest.loaders import discover_files, load_document
 from advisor.settings import Settings, load_settings
 from benchmarks.recipe import RecipeIndex, build_recipe_index
 from benchmarks.vectors import BlockVectorCache, BlockVectorEmbedder
@@ -83,7 +83,7 @@ def build_with_block_vectors(corpus: Path, data_dir: Path, cache_path: Path) -> 
     cache = BlockVectorCache(cache_path, container.embedder)
     cache_seconds = cache.load_or_build()
     embedder = BlockVectorEmbedder(settings.embedding, cache)
-    indexer = Indexer(settings, embedder, container.vectors, container.store)
+    indexer = Indexer(settings, embedder, container.vectors, container.index_repository)
     report = indexer.ingest([corpus])
     return {
         "chunks": report.chunks,

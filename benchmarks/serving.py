@@ -30,7 +30,7 @@ NO_QUERY_CACHE = {"ADVISOR_EMBEDDING__QUERY_CACHE_SIZE": "0"}
 def measure_inprocess(
     data_dir: Path, corpus: Path, model: SentenceTransformer, queries: list[str], recipe: RecipeIndex | None
 ) -> dict[str, Any]:
-    from advisor.api.app import create_app
+    from advisor.app import create_app
 
     settings = index_settings(data_dir, corpus, embedding={"query_cache_size": 0})
     app = create_app(settings)
@@ -55,7 +55,7 @@ def measure_inprocess(
 
 def _cached_search(data_dir: Path, corpus: Path, query: str) -> dict[str, float]:
     """The same question asked again: the query embedding must come from the cache."""
-    from advisor.api.app import create_app
+    from advisor.app import create_app
 
     app = create_app(index_settings(data_dir, corpus))
     with InProcessClient(app) as client:

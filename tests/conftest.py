@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fakes.slack_api",
     "tests.plugins.databases",
     "tests.plugins.advisor_app",
+    "tests.plugins.containers",
 ]

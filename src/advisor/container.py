@@ -1,77 +1,121 @@
-"""Wires components together once per process; every adapter (API, CLI) asks this for them."""
+"""The composition root: builds each component once per process from the settings and wires them into
+the chat core. Channels (HTTP API, widget, Slack, CLI, evaluation) ask it for the core; it imports no
+channel. Components can be handed in (tests pass a fake embedder and an in-memory vector store)."""
 
 from __future__ import annotations
 
-import hmac
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from advisor.auth import SCOPES, KeyResolver, Principal, api_key_id
 from advisor.observability import Metrics
 from advisor.settings import Settings
 
 if TYPE_CHECKING:
-    from slack_bolt import App as SlackApp
+    from sqlalchemy import Engine
 
-    from advisor.answer.llm import LLMComposer
-    from advisor.answer.service import AnswerService
+    from advisor.auth.authenticator import Authenticator
+    from advisor.auth.widget_keys import WidgetKeyring
+    from advisor.chat.composing import ComposerChain
+    from advisor.chat.rate_limits import RateLimiter
+    from advisor.chat.service import ChatService
     from advisor.components.embedder import Embedder
     from advisor.components.vector_store import VectorStore
+    from advisor.compose.llm import LLMComposer
     from advisor.ingest.indexer import Indexer
     from advisor.retrieval.retriever import Retriever
     from advisor.store.api_keys import ApiKeyStore
-    from advisor.store.repository import Store
-    from advisor.widget.keys import WidgetKeyring
+    from advisor.store.conversations import ConversationRepository
+    from advisor.store.deliveries import DeliveryLog
+    from advisor.store.index_state import IndexRepository
+    from advisor.store.slack_links import SlackLinks
 
 
 class Container:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        vectors: VectorStore | None = None,
+    ) -> None:
         self.settings = settings
         self.metrics = Metrics()
         self._warm_lock = threading.Lock()
         self.warm_error: str | None = None
+        if embedder is not None:
+            self.__dict__["embedder"] = embedder
+        if vectors is not None:
+            self.__dict__["vectors"] = vectors
+
+    # -- persistence -------------------------------------------------------------------------------
 
     @cached_property
-    def key_resolvers(self) -> list[KeyResolver]:
-        """Key sources tried in order; each adapter that issues keys appends its own resolver."""
-        return [self._settings_key, self._database_key, self.widget_keyring.resolve]
+    def engine(self) -> Engine:
+        """The database, migrated to the shipped schema."""
+        from advisor.store.db import create_db_engine, upgrade_database
+
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_db_engine(self.settings.database_url, echo=self.settings.database.echo)
+        upgrade_database(engine)
+        return engine
 
     @cached_property
-    def widget_keyring(self) -> WidgetKeyring:
-        from advisor.widget.keys import WidgetKeyring
+    def conversations(self) -> ConversationRepository:
+        from advisor.store.conversations import ConversationRepository
 
-        return WidgetKeyring(self.settings.widget)
+        return ConversationRepository(self.engine)
 
-    def _settings_key(self, token: str, origin: str | None) -> Principal | None:
-        # Keys in api.keys are the operator's bootstrap keys: every scope.
-        for key in self.settings.api.keys:
-            if hmac.compare_digest(token.encode(), key.get_secret_value().encode()):
-                return Principal(api_key_id(token), "api", frozenset(SCOPES))
-        return None
+    @cached_property
+    def index_repository(self) -> IndexRepository:
+        from advisor.store.index_state import IndexRepository
 
-    def _database_key(self, token: str, origin: str | None) -> Principal | None:
-        # Keys from `advisor keys create`, with their own scopes; revoked ones are refused.
-        return self.api_keys.resolve(token, origin)
+        return IndexRepository(self.engine)
 
     @cached_property
     def api_keys(self) -> ApiKeyStore:
         from advisor.store.api_keys import ApiKeyStore
 
-        return ApiKeyStore(self.store.engine)
+        return ApiKeyStore(self.engine)
 
-    def auth_required(self) -> bool:
-        """Whether requests must present a key (otherwise: local mode, loopback only): api.keys is
-        set or a database key was ever issued (a revoked last key locks, never reopens, the service)."""
-        return self.settings.auth_enabled or self.api_keys.any_issued()
+    @cached_property
+    def deliveries(self) -> DeliveryLog:
+        from advisor.store.deliveries import DeliveryLog
 
-    def resolve_key(self, token: str, origin: str | None) -> Principal | None:
-        for resolver in self.key_resolvers:
-            principal = resolver(token, origin)
-            if principal is not None:
-                return principal
-        return None
+        return DeliveryLog(self.engine)
+
+    @cached_property
+    def slack_links(self) -> SlackLinks:
+        from advisor.store.slack_links import SlackLinks
+
+        return SlackLinks(self.engine)
+
+    def database_ready(self) -> bool:
+        from advisor.store.db import ping
+
+        return ping(self.engine)
+
+    # -- who is calling --------------------------------------------------------------------------
+
+    @cached_property
+    def widget_keyring(self) -> WidgetKeyring:
+        from advisor.auth.widget_keys import WidgetKeyring
+
+        return WidgetKeyring(self.settings.widget)
+
+    @cached_property
+    def authenticator(self) -> Authenticator:
+        from advisor.auth.authenticator import Authenticator
+
+        return Authenticator(
+            self.settings.api.keys,
+            # Keys from `advisor keys create` (revoked ones refused), then widget keys.
+            [self.api_keys.resolve, self.widget_keyring.resolve],
+            self.api_keys.any_issued,
+        )
+
+    # -- retrieval and ingest --------------------------------------------------------------------
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -86,50 +130,71 @@ class Container:
         return VectorStore(self.settings)
 
     @cached_property
-    def store(self) -> Store:
-        from advisor.store.db import create_db_engine, upgrade_database
-        from advisor.store.repository import Store
-
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_db_engine(self.settings.database_url, echo=self.settings.database.echo)
-        upgrade_database(engine)
-        return Store(engine)
-
-    @cached_property
     def retriever(self) -> Retriever:
         from advisor.retrieval.retriever import Retriever
 
-        return Retriever(self.settings, self.embedder, self.vectors, self.store)
+        return Retriever(self.settings, self.embedder, self.vectors, self.index_repository)
 
     @cached_property
     def indexer(self) -> Indexer:
         from advisor.ingest.indexer import Indexer
 
-        return Indexer(self.settings, self.embedder, self.vectors, self.store)
+        return Indexer(self.settings, self.embedder, self.vectors, self.index_repository)
+
+    # -- the chat core -----------------------------------------------------------------------------
 
     @cached_property
     def llm(self) -> LLMComposer | None:
+        """The LLM composer when a provider is configured (a missing extra or prompt fails here)."""
         if self.settings.llm.provider == "extractive":
             return None
-        from advisor.answer.llm import LLMComposer
         from advisor.components.prompts import PromptLibrary
+        from advisor.compose.llm import LLMComposer
 
         prompts = PromptLibrary(self.settings.resolved_prompts_dir)
         prompts.validate()  # a missing template is a start-up error, not a failed request
         return LLMComposer.from_settings(self.settings.llm, prompts)
 
     @cached_property
-    def answers(self) -> AnswerService:
-        from advisor.answer.service import AnswerService
+    def composers(self) -> ComposerChain:
+        from advisor.chat.composing import ComposerChain
+        from advisor.compose.extractive import ExtractiveComposer
 
-        return AnswerService(self.settings, self.retriever, self.store, self.metrics, self.llm)
+        extractive = ExtractiveComposer()
+        if self.llm is None:
+            return ComposerChain(extractive, None, self.metrics)
+        return ComposerChain(self.llm, extractive, self.metrics)
 
     @cached_property
-    def slack(self) -> SlackApp:
-        """The Slack bot's bolt App (needs the slack settings; see advisor.slack)."""
-        from advisor.slack.app import build_app
+    def rate_limiter(self) -> RateLimiter:
+        from advisor.chat.rate_limits import RateLimiter
 
-        return build_app(self)
+        return RateLimiter(self.settings.widget)
+
+    @cached_property
+    def chat(self) -> ChatService:
+        return self.chat_service()
+
+    def chat_service(
+        self,
+        *,
+        retriever: Retriever | None = None,
+        conversations: ConversationRepository | None = None,
+    ) -> ChatService:
+        """A chat core over this container's components; the evaluation swaps in its own retriever
+        (to degrade it on purpose) and a throwaway conversation store."""
+        from advisor.chat.admission import Admission
+        from advisor.chat.conversations import Conversations
+        from advisor.chat.pipeline import TurnPipeline
+        from advisor.chat.service import ChatService
+
+        retriever = retriever or self.retriever
+        keeper = Conversations(conversations or self.conversations, self.settings.limits.max_history_messages)
+        pipeline = TurnPipeline(retriever, self.composers, keeper, self.metrics)
+        admission = Admission(self.settings, retriever, self.rate_limiter)
+        return ChatService(admission, keeper, pipeline, retriever, self.metrics)
+
+    # -- start-up ----------------------------------------------------------------------------------
 
     def warm_up(self) -> None:
         """Load the model and the active index so the first request is not the slow one."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,20 @@ class Citation:
     snippet: str
     source: str
     score: float
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Citation:
+        """A citation from its JSON shape (a stored message's column)."""
+        return cls(
+            n=int(data["n"]),
+            doc_id=str(data.get("doc_id", "")),
+            title=str(data.get("title", "")),
+            section=str(data.get("section", "")),
+            topics=tuple(str(t) for t in data.get("topics") or ()),
+            snippet=str(data.get("snippet", "")),
+            source=str(data.get("source", "")),
+            score=float(data.get("score", 0.0)),
+        )
 
     def as_dict(self) -> dict[str, object]:
         """The JSON shape of a citation in responses and in stored messages."""

@@ -46,8 +46,8 @@ def test_every_v1_endpoint_needs_a_valid_key(live_server: Any) -> None:
             assert ok.status_code in (200, 201), (method, path, ok.text)
 
         # Nothing was done on behalf of the rejected requests.
-        assert server.container.store.feedback_for(ids[1])[0].rating == "up"
-        assert len(server.container.store.feedback_for(ids[1])) == 1
+        assert server.container.conversations.feedback_for(ids[1])[0].rating == "up"
+        assert len(server.container.conversations.feedback_for(ids[1])) == 1
 
         # Operations endpoints stay open for probes and scrapers.
         for path in ("/healthz", "/readyz", "/metrics"):
@@ -77,7 +77,7 @@ def test_conversation_of_key_a_is_invisible_to_key_b(live_server: Any) -> None:
         # Key B's attempts left key A's conversation untouched.
         messages = http.get(f"/v1/conversations/{conversation}", headers=_bearer(KEY_A)).json()["messages"]
         assert len(messages) == 2
-        assert server.container.store.feedback_for(message) == []
+        assert server.container.conversations.feedback_for(message) == []
         # And key A can carry on.
         more = http.post(
             "/v1/chat",

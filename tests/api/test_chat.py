@@ -180,7 +180,7 @@ def test_chat_without_an_index_is_503_not_500(make_settings: SettingsFactory) ->
 def test_a_failing_vector_store_is_a_json_503(live_server: Any) -> None:
     with live_server() as server, server.client() as http:
         assert http.post("/v1/chat", json={"message": CHURN_QUESTION}).status_code == 200
-        state = server.container.store.get_index_state()
+        state = server.container.index_repository.get_index_state()
         assert state is not None
         server.container.vectors.delete_collection(state.collection)
 

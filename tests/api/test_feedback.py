@@ -21,7 +21,7 @@ def test_feedback_is_stored_against_the_answer(live_server: Any) -> None:
         assert down.status_code == 201, down.text
         assert down.json()["id"] != up.json()["id"]
 
-        stored = server.container.store.feedback_for(message_id)
+        stored = server.container.conversations.feedback_for(message_id)
         assert [(f.id, f.rating, f.comment) for f in stored] == [
             (up.json()["id"], "up", "Clear steps."),
             (down.json()["id"], "down", None),
@@ -32,7 +32,7 @@ def test_feedback_for_an_unknown_message_is_404(live_server: Any) -> None:
     with live_server() as server, server.client() as http:
         reply = http.post("/v1/feedback", json={"message_id": "no-such-message", "rating": "up"})
         assert_json_error(reply, 404, "not_found")
-        assert server.container.store.feedback_for("no-such-message") == []
+        assert server.container.conversations.feedback_for("no-such-message") == []
 
 
 def test_feedback_is_validated(live_server: Any) -> None:
@@ -46,4 +46,4 @@ def test_feedback_is_validated(live_server: Any) -> None:
         ]:
             reason = assert_json_error(http.post("/v1/feedback", json=payload), 422, "invalid_request")
             assert field in reason, (payload, reason)
-        assert server.container.store.feedback_for(message_id) == []
+        assert server.container.conversations.feedback_for(message_id) == []

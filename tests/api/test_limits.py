@@ -132,7 +132,7 @@ def test_wrong_method_and_unknown_path_are_json(live_server: Any) -> None:
 def test_an_unexpected_failure_is_a_json_500_and_the_connection_survives(live_server: Any) -> None:
     with live_server() as server, server.client() as http:
         message_id = http.post("/v1/chat", json={"message": CHURN_QUESTION}).json()["message_id"]
-        with server.container.store.engine.begin() as connection:
+        with server.container.engine.begin() as connection:
             connection.execute(text("DROP TABLE feedback"))
 
         reply = http.post("/v1/feedback", json={"message_id": message_id, "rating": "up"})

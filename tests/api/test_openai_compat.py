@@ -16,7 +16,7 @@ import httpx
 import openai
 import pytest
 
-from advisor.api.openai_completion import RESTART_NOTE, count_tokens
+from advisor.api.openai.completion import RESTART_NOTE, count_tokens
 from tests.api.helpers import CHURN_QUESTION, OFF_TOPIC_QUESTION, llm_settings
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.plugins.advisor_app import LiveServer
@@ -91,7 +91,7 @@ def test_sdk_lists_the_model_and_gets_a_cited_completion(live_server: Any) -> No
         assert completion.usage.completion_tokens == count_tokens(content)
 
         # The turn is recorded under the key's id, with the system message as the initiative.
-        store = server.container.store
+        store = server.container.conversations
         conversation = store.get_conversation(advisor["conversation_id"], key_id)
         assert conversation is not None and conversation.initiative == INITIATIVE
         stored = store.list_messages(conversation.id)
@@ -121,7 +121,7 @@ def test_sdk_streams_chunks_with_citations_and_usage(live_server: Any) -> None:
         assert_cited_reply(content, advisor)
         assert chunks[-1].choices == [] and chunks[-1].usage is not None
         assert chunks[-1].usage.completion_tokens == count_tokens(content)
-        conversation = server.container.store.get_conversation(advisor["conversation_id"], key_id)
+        conversation = server.container.conversations.get_conversation(advisor["conversation_id"], key_id)
         assert conversation is not None and conversation.initiative == INITIATIVE
 
         # On the wire: plain `data:` events, the last one [DONE].
@@ -262,7 +262,7 @@ def test_invalid_json_and_sdk_bad_request(live_server: Any) -> None:
             "code"
         ]
         # Nothing was recorded for the rejected requests.
-        with server.container.store.engine.connect() as connection:
+        with server.container.engine.connect() as connection:
             from sqlalchemy import text
 
             assert connection.execute(text("SELECT count(*) FROM conversations")).scalar_one() == 0
@@ -313,7 +313,7 @@ def test_follow_up_uses_the_earlier_messages(live_server: Any) -> None:
         assert advisor["standalone_question"].startswith(follow_up)
         assert CHURN_QUESTION in advisor["standalone_question"], advisor["standalone_question"]
         # Each request is its own stored turn: the client's history is not duplicated server-side.
-        stored = server.container.store.list_messages(advisor["conversation_id"])
+        stored = server.container.conversations.list_messages(advisor["conversation_id"])
         assert [m.role for m in stored] == ["user", "assistant"] and stored[0].content == follow_up
 
 
@@ -328,7 +328,7 @@ def test_max_tokens_cuts_the_reply(live_server: Any) -> None:
         # The full answer is still in the structured field and in the store.
         advisor = advisor_of(completion)
         assert advisor["citations"]
-        stored = server.container.store.list_messages(advisor["conversation_id"])[1].content
+        stored = server.container.conversations.list_messages(advisor["conversation_id"])[1].content
         assert stored.startswith(content.rstrip()) and len(stored) > len(content)
 
         stream = sdk(server, key).chat.completions.create(
@@ -400,7 +400,7 @@ def test_access_log_names_the_key_id_never_the_key(
 def test_scoped_keys_and_503_on_each_database(live_server: Any, db_url: str) -> None:
     # A database of its own (SQLite, and PostgreSQL when configured) has no active index yet.
     with portal(live_server, "chat", database={"url": db_url}) as (server, key, key_id):
-        assert server.container.store.engine.dialect.name == db_url.split(":")[0].split("+")[0]
+        assert server.container.engine.dialect.name == db_url.split(":")[0].split("+")[0]
         client = sdk(server, key)
         assert [m.id for m in client.models.list()] == ["advisor"]
         with pytest.raises(openai.InternalServerError) as unavailable:

@@ -112,7 +112,7 @@ def test_model_failing_mid_stream_resets_and_falls_back(
 def test_a_failure_mid_stream_is_an_error_event(live_server: Any) -> None:
     with live_server() as server, server.client() as http:
         assert http.post("/v1/chat", json={"message": CHURN_QUESTION}).status_code == 200  # index loaded
-        state = server.container.store.get_index_state()
+        state = server.container.index_repository.get_index_state()
         assert state is not None
         server.container.vectors.delete_collection(state.collection)
 

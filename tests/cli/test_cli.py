@@ -6,6 +6,7 @@ indexed bundled corpus; HF_HUB_OFFLINE=1 keeps the embedding model from touching
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -17,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from advisor.api.schemas import ChatOut, CitationOut, SearchResult
+from advisor.api.schemas import ChatOut, SearchHit
 from advisor.corpus.check import markdown_files
+from advisor.types import Citation
 from tests.plugins.advisor_app import KNOWLEDGE, REPO
 
 ADVISOR = Path(sys.executable).with_name("advisor")
@@ -82,7 +84,7 @@ def test_ask_json_prints_the_chat_response_object(advisor: Run, cli_data_dir: Pa
     assert body["standalone_question"] == QUESTION
     assert body["citations"]
     for c in body["citations"]:
-        assert set(c) == set(CitationOut.model_fields)
+        assert set(c) == {f.name for f in dataclasses.fields(Citation)}
         assert f"[{c['n']}]" in body["answer"]
 
     # The conversation continues from the command line, in the plain-text form.
@@ -123,7 +125,7 @@ def test_search_json_filters_by_topic(advisor: Run, cli_data_dir: Path) -> None:
     results = body["results"]
     assert len(results) == 3
     for result in results:
-        assert set(result) == set(SearchResult.model_fields)
+        assert set(result) == set(SearchHit.model_fields)
         assert "talent" in result["topics"], result
         assert result["source"].endswith(".md") and result["text"]
     assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)

@@ -127,7 +127,7 @@ def test_incremental_reingest_through_a_chroma_server(
     container = Container(settings)
     report = container.indexer.ingest([settings.knowledge_dir])
 
-    docs = container.store.indexed_documents(report.collection)
+    docs = container.index_repository.indexed_documents(report.collection)
     assert report.updated == 1 and report.unchanged == 3
     assert (
         report.embedded_chunks == len(docs["hiring-ml-engineers"].chunk_ids) < report.chunks == first.chunks

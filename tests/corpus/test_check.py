@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 
 from advisor.cli.corpus import corpus_app
 from advisor.corpus.check import Problem, check_corpus, markdown_files
+from advisor.corpus.loaders import parse_front_matter
 from advisor.corpus.taxonomy import BUILTIN_TOPICS
-from advisor.ingest.loaders import parse_front_matter
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 KNOWLEDGE = REPO_ROOT / "knowledge"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from advisor.answer.service import OUT_OF_SCOPE, REFUSAL
+from advisor.chat.pipeline import OUT_OF_SCOPE, REFUSAL
 from advisor.evals.detectors import PromptLeakDetector, exfiltration_targets, judge_injection
 from advisor.evals.scoring import coverage
 from advisor.evals.support import statements

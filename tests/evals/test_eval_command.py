@@ -22,7 +22,7 @@ from typer.testing import CliRunner, Result
 
 from advisor.cli.main import app
 from advisor.settings import get_settings
-from tests.answer.helpers import LLM_API_KEY
+from tests.chat.helpers import LLM_API_KEY
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.plugins.advisor_app import REPO
 

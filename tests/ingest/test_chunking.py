@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from advisor.corpus.loaders import load_document
 from advisor.corpus.taxonomy import BUILTIN_TOPICS
 from advisor.ingest.chunking import chunk_document, make_chunk_id
-from advisor.ingest.loaders import load_document
 from advisor.types import LoadedDocument, Section
 
 

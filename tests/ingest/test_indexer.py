@@ -26,7 +26,7 @@ from advisor.container import Container
 from advisor.ingest.indexer import IngestError, IngestReport
 from advisor.retrieval.index_contents import decode
 from advisor.settings import Settings
-from advisor.store.repository import IndexedDocumentRecord
+from advisor.store.records import IndexedDocumentRecord
 from advisor.types import Passage
 from tests.plugins.advisor_app import KNOWLEDGE, SettingsFactory
 from tests.plugins.small_corpus import SMALL_CORPUS, write_small_corpus
@@ -70,11 +70,11 @@ def ingest(settings: Settings, container: Container | None = None) -> IngestRepo
 
 
 def documents(settings: Settings, collection: str) -> dict[str, IndexedDocumentRecord]:
-    return Container(settings).store.indexed_documents(collection)
+    return Container(settings).index_repository.indexed_documents(collection)
 
 
 def active_collection(settings: Settings) -> str:
-    state = Container(settings).store.get_index_state()
+    state = Container(settings).index_repository.get_index_state()
     assert state is not None
     return state.collection
 
@@ -107,14 +107,14 @@ def test_first_ingest_indexes_every_chunk_and_activates_the_collection(settings:
 
     assert (report.added, report.updated, report.unchanged, report.removed) == (4, 0, 0, 0)
     assert report.skipped == [] and report.switched and not report.full_rebuild
-    docs = container.store.indexed_documents(report.collection)
+    docs = container.index_repository.indexed_documents(report.collection)
     assert set(docs) == DOC_IDS
     assert all(doc.chunk_ids for doc in docs.values())
     chunk_ids = [cid for doc in docs.values() for cid in doc.chunk_ids]
     assert report.chunks == report.embedded_chunks == len(chunk_ids) == len(set(chunk_ids))
     assert progress[-1] == (report.chunks, report.chunks)
 
-    state = container.store.get_index_state()
+    state = container.index_repository.get_index_state()
     assert state is not None
     assert state.collection == report.collection and state.chunk_count == report.chunks
     assert (state.model, state.dimension) == (container.embedder.model_name, container.embedder.dimension)
@@ -148,7 +148,7 @@ def test_every_activated_collection_carries_its_index_contents(
     settings: Settings, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = ingest(settings)
-    store = Container(settings).store
+    store = Container(settings).index_repository
     blob = store.index_contents(first.collection)
     assert blob is not None and len(decode(blob).ids) == first.chunks
 
@@ -285,7 +285,7 @@ def test_failure_before_the_pointer_switch_keeps_the_old_index_serving(
     first_chunks = {cid for doc in documents(settings, first.collection).values() for cid in doc.chunk_ids}
     edit(corpus / HIRING, OLD_RETENTION, NEW_RETENTION)
     container = Container(settings)
-    monkeypatch.setattr(container.store, "activate_index", crash)
+    monkeypatch.setattr(container.index_repository, "activate_index", crash)
 
     with pytest.raises(RuntimeError, match="simulated crash"):
         ingest(settings, container)
@@ -308,7 +308,7 @@ def test_next_ingest_removes_the_collection_a_crashed_run_left_behind(
     original = (corpus / HIRING).read_text(encoding="utf-8")
     edit(corpus / HIRING, OLD_RETENTION, NEW_RETENTION)
     container = Container(settings)
-    monkeypatch.setattr(container.store, "activate_index", crash)
+    monkeypatch.setattr(container.index_repository, "activate_index", crash)
     # As if the process died there: its own clean-up never runs.
     monkeypatch.setattr(container.vectors, "delete_collection", lambda name: None)
     with pytest.raises(RuntimeError, match="simulated crash"):
@@ -383,7 +383,7 @@ def test_changing_the_embedding_model_reembeds_everything(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = ingest(settings)
-    with Container(settings).store.engine.begin() as connection:
+    with Container(settings).engine.begin() as connection:
         connection.execute(text("UPDATE index_state SET model = 'someone/another-model'"))
     container = Container(settings)
     counter = EmbedCounter(container, monkeypatch)
@@ -393,7 +393,7 @@ def test_changing_the_embedding_model_reembeds_everything(
     assert report.full_rebuild and report.switched and report.collection != first.collection
     assert report.unchanged == 0 and report.removed == 0
     assert report.embedded_chunks == report.chunks == first.chunks == counter.texts
-    state = Container(settings).store.get_index_state()
+    state = Container(settings).index_repository.get_index_state()
     assert state is not None and state.model == container.embedder.model_name
     assert collection_names(settings) == [report.collection]
 
@@ -404,7 +404,7 @@ def test_ingest_refuses_to_run_while_another_holds_the_lock(settings: Settings) 
         with pytest.raises(IngestError, match="lock") as caught:
             ingest(settings)
         assert str(settings.lock_path) in str(caught.value)
-        assert Container(settings).store.get_index_state() is None
+        assert Container(settings).index_repository.get_index_state() is None
     assert ingest(settings).switched
 
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import uvicorn
 
-from advisor.api.app import create_app
+from advisor.app import create_app
 from advisor.container import Container
 from advisor.settings import Settings, load_settings
 

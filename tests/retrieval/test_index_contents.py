@@ -49,13 +49,13 @@ def container(indexed_data_dir: Path, tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def _active(container: Container) -> str:
-    state = container.store.get_index_state()
+    state = container.index_repository.get_index_state()
     assert state is not None
     return state.collection
 
 
 def _fresh_retriever(container: Container) -> Retriever:
-    return Retriever(container.settings, container.embedder, container.vectors, container.store)
+    return Retriever(container.settings, container.embedder, container.vectors, container.index_repository)
 
 
 def _results(retriever: Retriever) -> list[list[tuple[str, float]]]:
@@ -66,11 +66,13 @@ def _results(retriever: Retriever) -> list[list[tuple[str, float]]]:
 
 def test_the_ingest_stores_what_reading_the_collection_gives(container: Container) -> None:
     name = _active(container)
-    blob = container.store.index_contents(name)
+    blob = container.index_repository.index_contents(name)
     assert blob is not None
     stored = decode(blob)
     read = read_collection(container.vectors.get_collection(name))
-    assert stored.ids == read.ids and len(stored.ids) == container.store.get_index_state().chunk_count  # type: ignore[union-attr]
+    assert (
+        stored.ids == read.ids and len(stored.ids) == container.index_repository.get_index_state().chunk_count
+    )  # type: ignore[union-attr]
     assert stored.metadatas == read.metadatas
     assert stored.vocabulary == read.vocabulary and "production" in stored.vocabulary
     for query in QUERIES:
@@ -80,9 +82,9 @@ def test_the_ingest_stores_what_reading_the_collection_gives(container: Containe
 
 def test_a_retriever_answers_the_same_without_the_stored_contents(container: Container) -> None:
     with_contents = _results(_fresh_retriever(container))
-    with container.store.engine.begin() as connection:
+    with container.engine.begin() as connection:
         connection.execute(text("DELETE FROM index_contents"))
-    assert container.store.index_contents(_active(container)) is None
+    assert container.index_repository.index_contents(_active(container)) is None
     assert _results(_fresh_retriever(container)) == with_contents
 
 
@@ -91,7 +93,7 @@ def test_unreadable_contents_are_rebuilt_from_the_collection(
     container: Container, damage: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     expected = _results(_fresh_retriever(container))
-    blob = container.store.index_contents(_active(container))
+    blob = container.index_repository.index_contents(_active(container))
     assert blob is not None
     if damage == "not a zip":
         bad = b"plainly not an index"
@@ -104,7 +106,7 @@ def test_unreadable_contents_are_rebuilt_from_the_collection(
         bad = buffer.getvalue()
     with pytest.raises(StoredFormError):
         decode(bad)
-    with container.store.engine.begin() as connection:
+    with container.engine.begin() as connection:
         connection.execute(text("UPDATE index_contents SET data = :data"), {"data": bad})
     with caplog.at_level(logging.WARNING, logger="advisor.retrieval.retriever"):
         assert _results(_fresh_retriever(container)) == expected

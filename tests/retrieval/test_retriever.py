@@ -60,7 +60,7 @@ def with_retrieval(container: Container, **changes: Any) -> Retriever:
     settings = container.settings.model_copy(
         update={"retrieval": container.settings.retrieval.model_copy(update=changes)}
     )
-    return Retriever(settings, container.embedder, container.vectors, container.store)
+    return Retriever(settings, container.embedder, container.vectors, container.index_repository)
 
 
 def test_passages_carry_their_document_fields(retriever: Retriever) -> None:
@@ -235,9 +235,9 @@ def test_retriever_follows_the_active_collection_after_another_ingest(
     settings = indexed_settings()
     service = Container(settings)
     retriever = service.retriever
-    state = service.store.get_index_state()
+    state = service.index_repository.get_index_state()
     assert state is not None
-    documents_before = len(service.store.indexed_documents(state.collection))
+    documents_before = len(service.index_repository.indexed_documents(state.collection))
     question = "Can AI forecast crop yields per field from satellite images?"
     chunks_before = retriever.chunk_count()
     assert "ai-in-agriculture" not in {p.doc_id for p in retriever.retrieve_passages(question).passages}

@@ -14,6 +14,7 @@ from advisor.slack.blocks import (
 )
 from advisor.slack.handlers import parse_command
 from advisor.slack.threads import question_text
+from advisor.types import Citation
 
 
 def test_escape_defuses_slack_control_sequences() -> None:
@@ -64,7 +65,9 @@ def test_split_text_prefers_paragraphs_then_lines() -> None:
 
 def test_a_long_answer_is_split_within_slack_limits_with_sources_and_buttons_last() -> None:
     answer = "\n\n".join(f"{i}. **Step {i}.** " + " ".join(["detail"] * 300) for i in range(1, 121))
-    citations = [{"n": n, "title": f"Guide <{n}>", "source": f"guide-{n}.md"} for n in range(1, 4)]
+    citations = [
+        Citation(n, f"guide-{n}", f"Guide <{n}>", "", (), "", f"guide-{n}.md", 0.5) for n in range(1, 4)
+    ]
     messages = answer_messages(answer, citations, "m" * 32, share=True)
     assert len(messages) > 1
     for message in messages:

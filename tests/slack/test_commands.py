@@ -57,14 +57,14 @@ def test_the_command_is_acknowledged_at_once_and_answered_at_its_response_url(
         sender.event(message("What about the second step?", thread_ts=posted.reply["ts"]))
         fake_slack.wait_for_calls("chat.update")
         conversation = _conversation_of(server, share["value"])
-        roles = [m.role for m in server.container.store.list_messages(conversation)]
+        roles = [m.role for m in server.container.conversations.list_messages(conversation)]
         assert roles == ["user", "assistant", "user", "assistant"]
 
 
 def _conversation_of(server: Any, message_id: str) -> str:
     from advisor.store.slack_links import SlackLinks
 
-    shared = SlackLinks(server.container.store.engine).shared_answer(message_id, principal_key(TEAM_ID))
+    shared = SlackLinks(server.container.engine).shared_answer(message_id, principal_key(TEAM_ID))
     assert shared is not None
     return shared.message.conversation_id
 
@@ -85,7 +85,7 @@ def test_help_and_initiative(live_server: Any, fake_slack: FakeSlackAPI) -> None
         sender.command(CHURN_QUESTION, fake_slack.response_url("ask-2"))
         (answer,) = fake_slack.wait_for_calls("response_url")
         conversation = _conversation_of(server, buttons(answer)["advisor_feedback_up"]["value"])
-        stored = server.container.store.get_conversation(conversation, principal_key(TEAM_ID))
+        stored = server.container.conversations.get_conversation(conversation, principal_key(TEAM_ID))
         assert stored is not None and stored.initiative == initiative
 
         forgotten = sender.command("initiative", fake_slack.response_url("forget")).json()["text"]

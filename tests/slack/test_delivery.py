@@ -64,7 +64,7 @@ def test_a_feedback_click_is_stored(live_server: Any, fake_slack: FakeSlackAPI) 
         (confirmation,) = fake_slack.wait_for_calls("chat.postEphemeral")
         assert confirmation.args["text"] == "Thanks for the feedback!"
         assert confirmation.args["thread_ts"] == event["ts"]
-        (feedback,) = server.container.store.feedback_for(up["value"])
+        (feedback,) = server.container.conversations.feedback_for(up["value"])
         assert feedback.rating == "up"
 
         forged = {**buttons(update)["advisor_feedback_down"], "value": "0" * 32}
@@ -73,7 +73,7 @@ def test_a_feedback_click_is_stored(live_server: Any, fake_slack: FakeSlackAPI) 
         assert (
             fake_slack.calls_to("chat.postEphemeral")[1].args["text"] == "That answer is no longer available."
         )
-        assert len(server.container.store.feedback_for(up["value"])) == 1
+        assert len(server.container.conversations.feedback_for(up["value"])) == 1
 
 
 def test_failures_are_shown_in_the_thread_and_the_bot_keeps_working(

@@ -45,7 +45,7 @@ def test_a_mention_gets_one_threaded_answer_with_sources_and_buttons(
         assert update.args["text"], "a notification text accompanies the blocks"
 
         conversation = thread_conversation_id(TEAM_ID, CHANNEL, event["ts"])
-        stored = server.container.store.list_messages(conversation)
+        stored = server.container.conversations.list_messages(conversation)
         assert [m.role for m in stored] == ["user", "assistant"]
         assert stored[0].content == CHURN_QUESTION  # the mention itself is not part of the question
         assert buttons(update)["advisor_feedback_up"]["value"] == stored[1].id
@@ -92,7 +92,7 @@ def test_a_second_message_in_the_thread_continues_the_conversation(
         assert [p.args["thread_ts"] for p in placeholders] == [first["ts"], first["ts"]]
         assert "[1]" in section_text(second)
         conversation = thread_conversation_id(TEAM_ID, CHANNEL, first["ts"])
-        stored = server.container.store.list_messages(conversation)
+        stored = server.container.conversations.list_messages(conversation)
         assert [m.role for m in stored] == ["user", "assistant", "user", "assistant"]
         # Answered in context: the follow-up was rewritten into a standalone question from the thread.
         assert (

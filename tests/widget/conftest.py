@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from advisor.api.app import create_app
+from advisor.app import create_app
 from tests.plugins.advisor_app import REPO, LiveServer, SettingsFactory, free_port, serve_app
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -171,7 +171,7 @@ def test_a_conversation_streams_cites_takes_feedback_and_survives_a_reload(
     conversation_id = page.evaluate(
         "Object.entries(localStorage).find(([k]) => k.startsWith('advisor-widget:'))[1]"
     )
-    store = app_server.container.store
+    store = app_server.container.conversations
     message = store.list_messages(conversation_id)[-1]
     assert message.role == "assistant" and message.content == ANSWER
     assert INITIATIVE in user_prompt(fake_openai.chat_requests[-1].messages)

@@ -113,8 +113,21 @@ def test_widget_key_reaches_only_chat_feedback_and_conversations(widget_server: 
     with widget_server(api={"keys": [API_KEY]}, extra_keys=[closed]) as server, server.client() as http:
         own = server.url
         search = http.post("/v1/search", json={"query": "canary release"}, headers=widget_headers(own))
-        assert "search" in assert_json_error(search, 403, "forbidden")
+        assert "may only call" in assert_json_error(search, 403, "forbidden")
         assert "access-control-allow-origin" not in search.headers
+        # The OpenAI-compatible routes are for servers: a widget key is refused there too, in
+        # OpenAI's error shape, whatever the request (no limit on those routes can be bypassed).
+        completion = {"model": "advisor", "messages": [{"role": "user", "content": CHURN_QUESTION}]}
+        for method, path, body in [
+            ("POST", "/v1/chat/completions", completion),
+            ("POST", "/v1/chat/completions", {**completion, "stream": True}),
+            ("GET", "/v1/models", None),
+            ("GET", "/v1/models/advisor", None),
+        ]:
+            refused = http.request(method, path, json=body, headers=widget_headers(own))
+            assert refused.status_code == 403, (path, refused.text)
+            error = refused.json()["error"]
+            assert error["type"] == "permission_error" and "may only call" in error["message"]
 
         answer = http.post("/v1/chat", json={"message": CHURN_QUESTION}, headers=widget_headers(own))
         assert answer.status_code == 200, answer.text
@@ -133,7 +146,7 @@ def test_widget_key_reaches_only_chat_feedback_and_conversations(widget_server: 
         feedback = {"message_id": done["message_id"], "rating": "up", "comment": "clear"}
         stored = http.post("/v1/feedback", json=feedback, headers=widget_headers(own))
         assert stored.status_code == 201, stored.text
-        (record,) = server.container.store.feedback_for(done["message_id"])
+        (record,) = server.container.conversations.feedback_for(done["message_id"])
         assert record.rating == "up" and record.comment == "clear"
 
         # A key with an empty allow-list is refused from every origin.
@@ -143,7 +156,9 @@ def test_widget_key_reaches_only_chat_feedback_and_conversations(widget_server: 
         assert "allows no origins" in assert_json_error(closed_reply, 403, "forbidden")
         # The widget's own message limit (1000 by default) is below the API's.
         long = http.post("/v1/chat", json={"message": "x" * 1001}, headers=widget_headers(own))
-        assert "widget limit is 1000" in assert_json_error(long, 422, "invalid_request")
+        assert (
+            assert_json_error(long, 422, "invalid_request") == "message is 1001 characters; the limit is 1000"
+        )
         api_long = http.post(
             "/v1/chat", json={"message": "x" * 1001}, headers={"Authorization": f"Bearer {API_KEY}"}
         )
@@ -181,7 +196,7 @@ def test_rate_limits_answer_429_with_retry_after(widget_server: Any, storage: st
         rating = {"message_id": message_id, "rating": "down"}
         statuses = [http.post("/v1/feedback", json=rating, headers=headers).status_code for _ in range(3)]
         assert statuses == [201, 201, 429]
-        assert len(server.container.store.feedback_for(message_id)) == 2
+        assert len(server.container.conversations.feedback_for(message_id)) == 2
 
     if storage.startswith("redis"):
         import redis

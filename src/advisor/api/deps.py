@@ -1,4 +1,10 @@
-"""FastAPI dependencies as Annotated aliases."""
+"""FastAPI dependencies as Annotated aliases: the container, the chat core, and the caller.
+
+Every /v1 route takes its caller from :func:`caller_for`, which authenticates the key, checks the
+scope the route needs and refuses widget keys on any route outside :data:`WIDGET_ROUTES`. A route added
+later is therefore closed to widget keys until it is listed here, and whatever limits apply to a widget
+caller are applied by the chat core's admission on every route it may use.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,26 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from advisor.answer.service import AnswerService
 from advisor.auth import LOCAL_PRINCIPAL, KeyRejectedError, Principal, Scope
+from advisor.chat.model import Caller, Channel
+from advisor.chat.service import ChatService
 from advisor.container import Container
 from advisor.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="An API key (ADVISOR_API__KEYS or `advisor keys create`).")
+
+#: The routes a widget key may call (method, route template): chat, feedback and reading back its
+#: conversation after a reload. CORS for widget origins is answered on these paths only.
+WIDGET_ROUTES: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("POST", "/v1/chat"),
+        ("POST", "/v1/feedback"),
+        ("GET", "/v1/conversations/{conversation_id}"),
+    }
+)
+WIDGET_ONLY_REACHES = (
+    "a widget key may only call POST /v1/chat, POST /v1/feedback and GET /v1/conversations/{id}"
+)
 
 
 def get_container(request: Request) -> Container:
@@ -31,11 +51,23 @@ def get_app_settings(container: ContainerDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
-def get_answer_service(container: ContainerDep) -> AnswerService:
-    return container.answers
+def get_chat_service(container: ContainerDep) -> ChatService:
+    return container.chat
 
 
-AnswerServiceDep = Annotated[AnswerService, Depends(get_answer_service)]
+ChatServiceDep = Annotated[ChatService, Depends(get_chat_service)]
+
+
+def request_origin(request: Request) -> str | None:
+    """The page's origin. Browsers omit Origin on same-origin GETs: the page is then on our own origin."""
+    origin = request.headers.get("origin")
+    if (
+        origin is None
+        and request.headers.get("sec-fetch-site") == "same-origin"
+        and "host" in request.headers
+    ):
+        origin = f"{request.url.scheme}://{request.headers['host']}"
+    return origin
 
 
 def get_principal(
@@ -44,19 +76,20 @@ def get_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller. Without any configured key the service is local-only and everyone is local."""
+    authenticator = container.authenticator
     token = credentials.credentials if credentials and credentials.scheme.lower() == "bearer" else None
     if token is None:
-        if not container.auth_required():
+        if not authenticator.auth_required():
             return LOCAL_PRINCIPAL
         raise HTTPException(
             401, "missing API key: send Authorization: Bearer <key>", {"WWW-Authenticate": "Bearer"}
         )
     try:
-        principal = container.resolve_key(token, request.headers.get("origin"))
+        principal = authenticator.resolve(token, request_origin(request))
     except KeyRejectedError as exc:
         raise HTTPException(exc.status, str(exc), {"WWW-Authenticate": "Bearer"}) from None
     if principal is None:
-        if not container.auth_required():
+        if not authenticator.auth_required():
             return LOCAL_PRINCIPAL
         raise HTTPException(401, "invalid API key", {"WWW-Authenticate": "Bearer"})
     request.state.principal = principal  # for access logs: the key id, never the key
@@ -66,16 +99,24 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require_scope(scope: Scope) -> Callable[[Principal], Principal]:
-    def check(principal: PrincipalDep) -> Principal:
-        if not principal.allows(scope):
+def caller_for(scope: Scope | None, channel: Channel = "api") -> Callable[[Request, Principal], Caller]:
+    """The dependency that admits a caller with ``scope`` (None: any key) to the route it guards."""
+
+    def caller(request: Request, principal: PrincipalDep) -> Caller:
+        route = request.scope.get("route")
+        if principal.kind == "widget" and (request.method, getattr(route, "path", "")) not in WIDGET_ROUTES:
+            raise HTTPException(403, WIDGET_ONLY_REACHES)
+        if scope is not None and not principal.allows(scope):
             raise HTTPException(403, f"this key lacks the {scope!r} scope")
-        return principal
+        client = request.client.host if request.client else None
+        return Caller(principal, "widget" if principal.kind == "widget" else channel, client)
 
-    return check
+    return caller
 
 
-ChatAuth = Annotated[Principal, Depends(require_scope("chat"))]
-SearchAuth = Annotated[Principal, Depends(require_scope("search"))]
-FeedbackAuth = Annotated[Principal, Depends(require_scope("feedback"))]
-AdminAuth = Annotated[Principal, Depends(require_scope("admin"))]
+ChatCaller = Annotated[Caller, Depends(caller_for("chat"))]
+SearchCaller = Annotated[Caller, Depends(caller_for("search"))]
+FeedbackCaller = Annotated[Caller, Depends(caller_for("feedback"))]
+AdminCaller = Annotated[Caller, Depends(caller_for("admin"))]
+OpenAICaller = Annotated[Caller, Depends(caller_for("chat", "openai"))]
+ModelsCaller = Annotated[Caller, Depends(caller_for(None, "openai"))]

@@ -10,7 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from advisor.api.openai_schemas import is_openai_path, openai_error_response
+from advisor.api.openai.schemas import is_openai_path, openai_error_response
+from advisor.chat.errors import ChatError, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,21 @@ _CODES = {
     500: "internal_error",
     503: "not_ready",
 }
+
+
+#: The HTTP status of each kind of refusal from the chat core.
+REFUSAL_STATUS = {
+    "invalid": 422,
+    "forbidden": 403,
+    "not_found": 404,
+    "rate_limited": 429,
+    "not_ready": 503,
+    "failed": 503,
+}
+
+
+# The question and the initiative come from the message list on the OpenAI route.
+_OPENAI_PARAMS = {"message": "messages", "initiative": "messages"}
 
 
 def error_response(
@@ -59,6 +75,18 @@ def install_error_handlers(app: FastAPI) -> None:
                 exc.status_code, reason, code=code, param=param, headers=getattr(exc, "headers", None)
             )
         return error_response(exc.status_code, reason, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(ChatError)
+    async def refused(request: Request, exc: ChatError) -> JSONResponse:
+        status = REFUSAL_STATUS[exc.kind]
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        if is_openai_path(request.url.path):
+            # OpenAI answers an unusable request with a 400 naming the parameter.
+            status = 400 if exc.kind == "invalid" else status
+            param = _OPENAI_PARAMS.get(exc.field or "", exc.field) if exc.kind == "invalid" else None
+            code = "answer_failed" if exc.kind == "failed" else None
+            return openai_error_response(status, exc.reason, code=code, param=param, headers=headers)
+        return error_response(status, exc.reason, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

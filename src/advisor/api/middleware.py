@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from advisor.api.openai_schemas import is_openai_path, openai_error_body
+from advisor.api.openai.schemas import is_openai_path, openai_error_body
 from advisor.observability import Metrics
 
 log = logging.getLogger(__name__)

@@ -6,6 +6,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from advisor.chat.model import (
+    ChatRequest,
+    ConversationView,
+    FeedbackRequest,
+    SearchRequest,
+    SearchResult,
+    TurnResult,
+)
+from advisor.types import Citation
+
 # Blank text is rejected (422) rather than answered.
 NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -28,28 +38,39 @@ class ChatIn(BaseModel):
     )
     stream: bool = Field(default=False, description="Answer as Server-Sent Events.")
     k: int | None = Field(default=None, ge=1, description="Passages to retrieve.")
+    topics: list[str] | None = Field(default=None, description="Only draw on passages with these topics.")
 
-
-class CitationOut(BaseModel):
-    n: int
-    doc_id: str
-    title: str
-    section: str
-    topics: list[str]
-    snippet: str
-    source: str
-    score: float
+    def to_request(self) -> ChatRequest:
+        initiative = (
+            self.initiative.model_dump(exclude_none=True)
+            if isinstance(self.initiative, InitiativeObject)
+            else self.initiative
+        )
+        return ChatRequest(self.message, self.conversation_id, initiative, self.k, tuple(self.topics or ()))
 
 
 class ChatOut(BaseModel):
     conversation_id: str
     message_id: str
     answer: str
-    citations: list[CitationOut]
+    citations: list[Citation]
     grounded: bool
     abstained: bool
     fallback: bool
     standalone_question: str
+
+    @classmethod
+    def of(cls, result: TurnResult) -> ChatOut:
+        return cls(
+            conversation_id=result.conversation_id,
+            message_id=result.message_id,
+            answer=result.answer,
+            citations=list(result.citations),
+            grounded=result.grounded,
+            abstained=result.abstained,
+            fallback=result.fallback,
+            standalone_question=result.standalone_question,
+        )
 
 
 class SearchIn(BaseModel):
@@ -57,8 +78,11 @@ class SearchIn(BaseModel):
     k: int | None = Field(default=None, ge=1, description="Passages to return; default retrieval.k.")
     topics: list[str] | None = None
 
+    def to_request(self) -> SearchRequest:
+        return SearchRequest(self.query, self.k, tuple(self.topics or ()))
 
-class SearchResult(BaseModel):
+
+class SearchHit(BaseModel):
     doc_id: str
     title: str
     section: str
@@ -70,15 +94,20 @@ class SearchResult(BaseModel):
 
 
 class SearchOut(BaseModel):
-    results: list[SearchResult]
+    results: list[SearchHit]
     in_scope: bool
+
+    @classmethod
+    def of(cls, found: SearchResult) -> SearchOut:
+        hits = [SearchHit.model_validate(p.as_search_result()) for p in found.passages]
+        return cls(results=hits, in_scope=found.in_scope)
 
 
 class MessageOut(BaseModel):
     id: str
     role: str
     content: str
-    citations: list[CitationOut]
+    citations: list[Citation]
     grounded: bool
     abstained: bool
     fallback: bool
@@ -91,11 +120,35 @@ class ConversationOut(BaseModel):
     created_at: str
     messages: list[MessageOut]
 
+    @classmethod
+    def of(cls, view: ConversationView) -> ConversationOut:
+        return cls(
+            id=view.id,
+            initiative=view.initiative,
+            created_at=view.created_at.isoformat(),
+            messages=[
+                MessageOut(
+                    id=m.id,
+                    role=m.role,
+                    content=m.content,
+                    citations=list(m.citations),
+                    grounded=m.grounded,
+                    abstained=m.abstained,
+                    fallback=m.fallback,
+                    created_at=m.created_at.isoformat(),
+                )
+                for m in view.messages
+            ],
+        )
+
 
 class FeedbackIn(BaseModel):
     message_id: str = Field(min_length=1, max_length=64)
     rating: Literal["up", "down"]
     comment: str | None = Field(default=None, max_length=2000)
+
+    def to_request(self) -> FeedbackRequest:
+        return FeedbackRequest(self.message_id, self.rating, self.comment)
 
 
 class FeedbackOut(BaseModel):

@@ -69,13 +69,13 @@ def eval_command(
     """Run the offline evaluation suite (retrieval, answers, citations, abstention, injection)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from advisor.cli.main import _fail, _settings
+    from advisor.cli.common import fail, load_settings
     from advisor.evals.suite import EvalError, EvalOptions, evaluate, recalibrate
 
     if composer not in (None, "extractive", "llm"):
-        _fail(f"--composer must be extractive or llm, not {composer!r}")
+        fail(f"--composer must be extractive or llm, not {composer!r}")
     if degrade not in (None, "k1", "shuffle"):
-        _fail(f"--degrade must be k1 or shuffle, not {degrade!r}")
+        fail(f"--degrade must be k1 or shuffle, not {degrade!r}")
     options = EvalOptions(
         evals_dir=evals_dir,
         datasets=datasets,
@@ -86,7 +86,7 @@ def eval_command(
         degrade=degrade,  # type: ignore[arg-type]
         update_baseline=update_baseline,
     )
-    settings = _settings()
+    settings = load_settings()
     if calibrate:
         from advisor.container import Container
         from advisor.evals.suite import configure
@@ -94,7 +94,7 @@ def eval_command(
         try:
             path, fitted = recalibrate(Container(configure(settings, "extractive")), options)
         except EvalError as exc:
-            _fail(str(exc))
+            fail(str(exc))
         typer.echo(
             f"support test: cosine >= {fitted.cosine}, token overlap >= {fitted.overlap}; "
             f"accuracy {fitted.accuracy:.3f} on {fitted.pairs} pairs; written to {path}"
@@ -116,11 +116,11 @@ def eval_command(
         try:
             report = evaluate(settings, options, progress)
         except EvalError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     _print(report, out)
     if update_baseline:
         typer.echo(f"baseline updated in {options.path(baseline, 'baseline/metrics.json').parent}")
     if not report.gate.passed:
         for _, why in report.gate.failures:
             typer.echo(f"FAIL {why}", err=True)
-        _fail(f"evaluation failed: {', '.join(report.gate.failed_metrics())}", code=1)
+        fail(f"evaluation failed: {', '.join(report.gate.failed_metrics())}", code=1)

@@ -6,11 +6,12 @@ The database is opened when a command runs, so ``advisor --help`` stays instant.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from advisor.auth import SCOPES
+from advisor.cli.common import fail
 
 if TYPE_CHECKING:
     from advisor.store.api_keys import ApiKeyRecord, ApiKeyStore
@@ -23,11 +24,6 @@ def _keys() -> None:
     """Manage scoped API keys (stored hashed in the database)."""
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"advisor: {message}", err=True)
-    raise typer.Exit(code)
-
-
 def _key_store() -> ApiKeyStore:
     from advisor.container import Container
     from advisor.settings import SettingsError, get_settings
@@ -35,7 +31,7 @@ def _key_store() -> ApiKeyStore:
     try:
         settings = get_settings()
     except SettingsError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     return Container(settings).api_keys
 
 
@@ -64,7 +60,7 @@ def create(
     try:
         issued = store.create(scope, name)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps({"key": issued.key, **_as_dict(issued.record)}, indent=2))
         return
@@ -109,7 +105,7 @@ def revoke(
     try:
         record, changed = store.revoke(key_id)
     except ApiKeyNotFoundError:
-        _fail(f"no API key with id {key_id!r} (see `advisor keys list`)", 1)
+        fail(f"no API key with id {key_id!r} (see `advisor keys list`)", 1)
     typer.echo(f"revoked {record.id}" if changed else f"{record.id} was already revoked")
     if not any(r.active for r in store.list()):
         typer.echo(

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
 
+from advisor.cli import common
+from advisor.cli.common import fail, fail_refused
 from advisor.cli.corpus import corpus_app
 from advisor.cli.eval import eval_command
 from advisor.cli.keys import keys_app
+from advisor.cli.slack import slack_app
 from advisor.cli.widget import widget_app
-from advisor.slack.cli import slack_app
-
-if TYPE_CHECKING:  # settings pull in pydantic-settings: imported when a command runs
-    from advisor.settings import Settings
 
 app = typer.Typer(
     name="advisor",
@@ -35,50 +33,6 @@ app.add_typer(slack_app, name="slack")
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"advisor: {message}", err=True)
-    raise typer.Exit(code)
-
-
-class _BriefFormatter(logging.Formatter):
-    """CLI users get one line per problem; tracebacks only at DEBUG."""
-
-    def __init__(self, verbose: bool) -> None:
-        super().__init__("%(levelname)s %(name)s: %(message)s")
-        self._verbose = verbose
-
-    def formatException(self, ei: Any) -> str:
-        return super().formatException(ei) if self._verbose else ""
-
-    def format(self, record: logging.LogRecord) -> str:
-        if not self._verbose:
-            record.exc_text = ""
-            record.exc_info = None
-        return super().format(record)
-
-
-def _settings() -> Settings:
-    from advisor.settings import SettingsError, get_settings
-
-    try:
-        settings = get_settings()
-    except SettingsError as exc:
-        _fail(str(exc))
-    handler = logging.StreamHandler()
-    handler.setFormatter(_BriefFormatter(settings.log_level == "DEBUG"))
-    # Libraries (alembic, chromadb, httpx) stay at WARNING; Advisor's own logs follow log_level.
-    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
-    logging.getLogger("advisor").setLevel(settings.log_level)
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on its own logger
-    return settings
-
-
-def _container() -> Any:
-    from advisor.container import Container
-
-    return Container(_settings())
-
-
 @app.command()
 def ingest(
     paths: Annotated[
@@ -91,7 +45,7 @@ def ingest(
 
     from advisor.ingest.indexer import IngestError
 
-    container = _container()
+    container = common.build_container()
     targets = paths or [container.settings.knowledge_dir]
     with Progress(
         TextColumn("embedding"),
@@ -109,7 +63,7 @@ def ingest(
                 on_progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
         except IngestError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     for problem in report.skipped:
         typer.echo(f"skipped {problem}", err=True)
     typer.echo(report.summary())
@@ -131,22 +85,22 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print the /v1/search response object.")] = False,
 ) -> None:
     """Search the corpus (hybrid dense + BM25)."""
-    from advisor.retrieval.retriever import IndexNotReadyError
+    from advisor.chat.errors import ChatError
+    from advisor.chat.model import SearchRequest
 
-    container = _container()
+    chat = common.build_container().chat
     try:
-        found = container.retriever.retrieve_passages(query, k, topic)
-    except IndexNotReadyError as exc:
-        _fail(str(exc))
-    results = [p.as_search_result() for p in found.passages]
+        found = chat.search(SearchRequest(query, k, tuple(topic or ())), common.cli_caller())
+    except ChatError as exc:
+        fail_refused(exc)
     if as_json:
-        _print_json({"results": results, "in_scope": found.in_scope})
+        _print_json({"results": [p.as_search_result() for p in found.passages], "in_scope": found.in_scope})
         return
     if not found.in_scope:
         typer.echo("(nothing in the corpus clears the relevance floor: this looks out of scope)")
-    for i, r in enumerate(results, 1):
-        typer.echo(f"{i}. {r['title']} > {r['section']}  [{', '.join(r['topics'])}]  score {r['score']:.4f}")
-        typer.echo(f"   {r['source']}: {' '.join(str(r['text']).split())[:160]}")
+    for i, p in enumerate(found.passages, 1):
+        typer.echo(f"{i}. {p.title} > {p.section}  [{', '.join(p.topics)}]  score {p.score:.4f}")
+        typer.echo(f"   {p.source}: {' '.join(p.text.split())[:160]}")
 
 
 @app.command()
@@ -156,32 +110,32 @@ def ask(
         str | None, typer.Option(help="Describe your initiative (team, data, stage...).")
     ] = None,
     conversation: Annotated[str | None, typer.Option(help="Continue this conversation id.")] = None,
+    topic: Annotated[
+        list[str] | None, typer.Option("--topic", help="Only draw on passages with this topic (repeatable).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the /v1/chat response object.")] = False,
 ) -> None:
     """Ask Advisor a question and get a cited answer."""
-    from advisor.answer.service import AnswerFailedError, ChatRequest, ConversationNotFoundError
-    from advisor.retrieval.retriever import IndexNotReadyError
+    from advisor.chat.errors import ChatError
+    from advisor.chat.model import ChatRequest
 
-    container = _container()
-    service = container.answers
+    chat = common.build_container().chat
+    request = ChatRequest(question, conversation, initiative, topics=tuple(topic or ()))
     try:
-        # The answer stream reports a missing index as a generic failure: check it first, so the
-        # error says to run `advisor ingest` and no conversation is started.
-        container.retriever.chunk_count()
-        result = service.answer(service.prepare(ChatRequest(question, conversation, initiative), None))
-    except ConversationNotFoundError:
-        _fail(f"conversation {conversation} not found")
-    except (IndexNotReadyError, AnswerFailedError) as exc:
-        _fail(str(exc))
+        result = chat.ask(request, common.cli_caller())
+    except ChatError as exc:
+        fail_refused(exc)
     if as_json:
-        _print_json(result)
+        from advisor.api.schemas import ChatOut
+
+        _print_json(ChatOut.of(result).model_dump(mode="json"))
         return
-    typer.echo(result["answer"])
-    if result["citations"]:
+    typer.echo(result.answer)
+    if result.citations:
         typer.echo("\nSources:")
-        for c in result["citations"]:
-            typer.echo(f"  [{c['n']}] {c['title']} > {c['section']} ({c['source']})")
-    typer.echo(f"\nconversation: {result['conversation_id']}")
+        for c in result.citations:
+            typer.echo(f"  [{c.n}] {c.title} > {c.section} ({c.source})")
+    typer.echo(f"\nconversation: {result.conversation_id}")
 
 
 @app.command()
@@ -193,25 +147,25 @@ def serve(
     from advisor.startup_gc import pause_collection
 
     pause_collection()  # until the warm-up is done (see advisor.startup_gc); before the heavy imports
-    settings = _settings()
+    settings = common.load_settings()
     host = host or settings.api.host
     port = port or settings.api.port
     import uvicorn
     from sqlalchemy.exc import SQLAlchemyError
 
-    from advisor.api.app import create_app
+    from advisor.app import create_app
     from advisor.components.chat_model import ProviderConfigError
     from advisor.components.prompts import PromptError
 
     application = create_app(settings)
     try:
         # Keys come from api.keys or from the database (`advisor keys create`).
-        keys_required = application.state.container.auth_required()
+        keys_required = application.state.container.authenticator.auth_required()
     except SQLAlchemyError as exc:
-        _fail(f"database: {exc}")
+        fail(f"database: {exc}")
     if not keys_required:
         if host not in _LOOPBACK:
-            _fail(
+            fail(
                 f"refusing to bind {host} without API keys: run `advisor keys create`, "
                 "set ADVISOR_API__KEYS or bind 127.0.0.1"
             )
@@ -219,7 +173,7 @@ def serve(
     try:
         _ = application.state.container.llm  # a missing provider extra or prompt fails now, not per request
     except (ProviderConfigError, PromptError) as exc:
-        _fail(f"llm: {exc}")
+        fail(f"llm: {exc}")
     uvicorn.run(application, host=host, port=port, log_level=settings.log_level.lower())
 
 

@@ -34,8 +34,8 @@ def create_key(
     ] = "http://127.0.0.1:8000",
 ) -> None:
     """Generate a widget key and print its settings entry and the tag to embed."""
+    from advisor.auth.widget_keys import generate_widget_key
     from advisor.channel_settings import WidgetKey, normalise_origin
-    from advisor.widget.keys import generate_widget_key
 
     origins = []
     for value in origin:

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from advisor.corpus.taxonomy import BUILTIN_TOPICS, TOPICS_FILE, CorpusError, load_topics
-from advisor.ingest.loaders import MARKDOWN_EXTENSIONS, LoaderError, discover_files
-from advisor.ingest.markdown import (
+from advisor.corpus.loaders import MARKDOWN_EXTENSIONS, LoaderError, discover_files
+from advisor.corpus.markdown import (
     SLUG_PATTERN,
     FrontMatter,
     FrontMatterError,
@@ -25,6 +24,7 @@ from advisor.ingest.markdown import (
     slugify,
     split_front_matter,
 )
+from advisor.corpus.taxonomy import BUILTIN_TOPICS, TOPICS_FILE, CorpusError, load_topics
 
 REQUIRED_KEYS = ("id", "title", "topics", "summary", "updated")
 MAX_TOPICS = 3

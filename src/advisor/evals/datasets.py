@@ -11,8 +11,8 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from advisor.corpus.markdown import FrontMatterError, parse_front_matter
 from advisor.corpus.taxonomy import BUILTIN_TOPICS
-from advisor.ingest.markdown import FrontMatterError, parse_front_matter
 
 ANSWERABLE = "answerable.jsonl"
 UNANSWERABLE = "unanswerable.jsonl"

@@ -1,5 +1,5 @@
 """Producing what the metrics score: ranked documents per retrieval strategy, and answers, either
-from Advisor itself (in-process, through the same AnswerService every channel uses) or from a JSONL
+from Advisor itself (in-process, through the same chat core every channel uses) or from a JSONL
 file of answers any system produced."""
 
 from __future__ import annotations
@@ -16,15 +16,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from advisor.answer.grounding import snippet_of
-from advisor.answer.service import AnswerService, ChatRequest
+from advisor.auth import LOCAL_PRINCIPAL
+from advisor.chat.model import Caller, ChatRequest
+from advisor.compose.grounding import snippet_of
 from advisor.evals.datasets import DatasetError, Suite, describe_validation_error
 from advisor.retrieval.retriever import RetrievalResult, Retriever
 
 if TYPE_CHECKING:
     from advisor.container import Container
     from advisor.settings import Settings
-    from advisor.store.repository import Store
+    from advisor.store.conversations import ConversationRepository
+    from advisor.types import Citation
 
 STRATEGIES = ("dense", "bm25", "hybrid")
 DEPTH_DOCS = 10  # documents ranked per question for the retrieval metrics
@@ -50,7 +52,7 @@ class DegradedRetriever(Retriever):
     ``shuffle`` replaces the ranking with a seeded random order over a wide candidate pool."""
 
     def __init__(self, mode: Degrade, settings: Settings, container: Container) -> None:
-        super().__init__(settings, container.embedder, container.vectors, container.store)
+        super().__init__(settings, container.embedder, container.vectors, container.index_repository)
         self.mode = mode
 
     def retrieve_passages(
@@ -79,29 +81,20 @@ class PassageTexts:
     """Full text of a cited passage, found again from its document, section and snippet (responses
     carry only a snippet, the support test needs the whole passage)."""
 
-    def __init__(self, container: Container) -> None:
-        self._container = container
+    def __init__(self, retriever: Retriever) -> None:
+        self._retriever = retriever
         self._by_doc: dict[str, list[tuple[str, str]]] = {}
 
     def _chunks(self, doc_id: str) -> list[tuple[str, str]]:
         if doc_id not in self._by_doc:
-            state = self._container.store.get_index_state()
-            chunks: list[tuple[str, str]] = []
-            if state is not None:
-                got = self._container.vectors.get_collection(state.collection).get(
-                    where={"doc_id": doc_id}, include=["metadatas"]
-                )
-                for meta in got["metadatas"] or []:
-                    chunks.append((str(meta.get("section", "")), str(meta.get("text", ""))))
-            self._by_doc[doc_id] = chunks
+            self._by_doc[doc_id] = self._retriever.document_sections(doc_id)
         return self._by_doc[doc_id]
 
-    def text(self, citation: dict[str, Any]) -> str:
-        chunks = self._chunks(str(citation.get("doc_id", "")))
-        section, snippet = citation.get("section", ""), citation.get("snippet", "")
-        same = [text for sec, text in chunks if sec == section]
-        exact = [text for text in same if snippet_of(text) == snippet]
-        return (exact or same or [str(snippet)])[0]
+    def text(self, citation: Citation) -> str:
+        chunks = self._chunks(citation.doc_id)
+        same = [text for sec, text in chunks if sec == citation.section]
+        exact = [text for text in same if snippet_of(text) == citation.snippet]
+        return (exact or same or [citation.snippet])[0]
 
 
 class InProcessRunner:
@@ -119,14 +112,11 @@ class InProcessRunner:
             DegradedRetriever(degrade, settings, container) if degrade else container.retriever
         )
         self._scratch = tempfile.TemporaryDirectory(prefix="advisor-eval-")
-        self.service = AnswerService(
-            settings,
-            self.retriever,
-            _scratch_store(Path(self._scratch.name)),
-            container.metrics,
-            container.llm,
+        self.chat = container.chat_service(
+            retriever=self.retriever, conversations=_scratch_store(Path(self._scratch.name))
         )
-        self._texts = PassageTexts(container)
+        self._caller = Caller(LOCAL_PRINCIPAL, "eval")
+        self._texts = PassageTexts(container.retriever)
 
     def close(self) -> None:
         self._scratch.cleanup()
@@ -147,19 +137,18 @@ class InProcessRunner:
         self, case_id: str, message: str, initiative: str | None, conversation: str | None = None
     ) -> tuple[AnswerRecord, str]:
         started = time.perf_counter()
-        turn = self.service.prepare(ChatRequest(message, conversation, initiative), None)
-        result = self.service.answer(turn)
+        result = self.chat.ask(ChatRequest(message, conversation, initiative), self._caller)
         latency = (time.perf_counter() - started) * 1000
-        citations = [dict(c, text=self._texts.text(c)) for c in result["citations"]]
+        citations = [dict(c.as_dict(), text=self._texts.text(c)) for c in result.citations]
         record = AnswerRecord(
             case_id,
-            result["answer"],
+            result.answer,
             citations,
-            bool(result["abstained"]),
+            result.abstained,
             round(latency, 1),
-            result.get("standalone_question"),
+            result.standalone_question,
         )
-        return record, str(result["conversation_id"])
+        return record, result.conversation_id
 
     def answers(self, suite: Suite, step: Step, injection: bool = False) -> dict[str, AnswerRecord]:
         records: dict[str, AnswerRecord] = {}
@@ -183,13 +172,13 @@ class InProcessRunner:
         return records
 
 
-def _scratch_store(folder: Path) -> Store:
+def _scratch_store(folder: Path) -> ConversationRepository:
+    from advisor.store.conversations import ConversationRepository
     from advisor.store.db import create_db_engine, upgrade_database
-    from advisor.store.repository import Store
 
     engine = create_db_engine(f"sqlite:///{folder / 'eval.db'}")
     upgrade_database(engine)
-    return Store(engine)
+    return ConversationRepository(engine)
 
 
 # -- answers produced elsewhere ---------------------------------------------------------------------

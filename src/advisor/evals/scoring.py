@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from advisor.answer.grounding import cited_numbers
+from advisor.compose.grounding import cited_numbers
 from advisor.evals.datasets import Suite
 from advisor.evals.detectors import PromptLeakDetector, judge_injection
 from advisor.evals.runner import STRATEGIES, AnswerRecord

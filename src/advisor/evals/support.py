@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from advisor.answer.extractive import terms
-from advisor.answer.grounding import cited_numbers
+from advisor.compose.extractive import terms
+from advisor.compose.grounding import cited_numbers
 
 if TYPE_CHECKING:
     from advisor.components.embedder import Embedder

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from filelock import FileLock, Timeout
 
+from advisor.corpus.loaders import LoaderError, discover_files, load_document
 from advisor.corpus.taxonomy import load_topics
 from advisor.ingest.chunking import chunk_document
-from advisor.ingest.loaders import LoaderError, discover_files, load_document
 from advisor.retrieval.index_contents import encode, read_collection
 from advisor.store.records import IndexedDocumentRecord
 from advisor.types import Chunk, LoadedDocument
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from advisor.components.embedder import Embedder
     from advisor.components.vector_store import VectorStore
     from advisor.settings import Settings
-    from advisor.store.repository import Store
+    from advisor.store.index_state import IndexRepository
 
 ProgressCallback = Callable[[int, int], None]
 _ADD_BATCH = 500
@@ -87,7 +87,9 @@ def chunk_metadata(chunk: Chunk, content_hash: str) -> dict[str, Any]:
 
 
 class Indexer:
-    def __init__(self, settings: Settings, embedder: Embedder, vectors: VectorStore, store: Store) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder, vectors: VectorStore, store: IndexRepository
+    ) -> None:
         self._settings = settings
         self._embedder = embedder
         self._vectors = vectors

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from advisor.components.embedder import Embedder, Vector
     from advisor.components.vector_store import VectorStore
     from advisor.settings import Settings
-    from advisor.store.repository import Store
+    from advisor.store.index_state import IndexRepository
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,9 @@ class _Candidate:
 
 
 class Retriever:
-    def __init__(self, settings: Settings, embedder: Embedder, vectors: VectorStore, store: Store) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder, vectors: VectorStore, store: IndexRepository
+    ) -> None:
         self._settings = settings
         self._embedder = embedder
         self._vectors = vectors
@@ -178,6 +180,16 @@ class Retriever:
             return True
         except Exception:
             return False
+
+    def require_index(self) -> None:
+        """Load the active index if needed; IndexNotReadyError (or the store's error) when there is none."""
+        self._current()
+
+    def document_sections(self, doc_id: str) -> list[tuple[str, str]]:
+        """(section, text) of every chunk of a document in the active index, in index order."""
+        snap = self._current()
+        rows = (snap.metadatas[i] for i in snap.doc_chunks.get(doc_id, []))
+        return [(str(meta.get("section", "")), str(meta.get("text", ""))) for meta in rows]
 
     def known_topics(self) -> set[str]:
         return set(self._current().topic_members)

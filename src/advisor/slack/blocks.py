@@ -4,9 +4,11 @@ splitting within Slack's limits. Pure functions, so they are tested without Slac
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from advisor.types import Citation
 
 SECTION_TEXT_LIMIT = 3000  # characters of a section block's text
 MAX_BLOCKS = 50  # blocks in one message
@@ -156,20 +158,20 @@ def _button(label: str, action_id: str, value: str, style: str | None = None) ->
     return button
 
 
-def sources_line(citations: Sequence[Mapping[str, Any]]) -> str | None:
+def sources_line(citations: Sequence[Citation]) -> str | None:
     """``Sources: [1] Title · [2] Title`` with the cited titles (escaped), or None without citations."""
     if not citations:
         return None
     items: list[str] = []
     for citation in citations:
-        title = escape(str(citation.get("title") or citation.get("doc_id") or "untitled"))
-        source = str(citation.get("source") or "")
+        title = escape(citation.title or citation.doc_id or "untitled")
+        source = citation.source
         label = (
             f"<{escape(source)}|{title.replace('|', '/')}>"
             if source.startswith(("http://", "https://"))
             else title
         )
-        items.append(f"[{citation.get('n', len(items) + 1)}] {label}")
+        items.append(f"[{citation.n}] {label}")
     line = "*Sources:* " + " · ".join(items)
     if len(line) > CONTEXT_TEXT_LIMIT:
         line = split_text(line, CONTEXT_TEXT_LIMIT - 1)[0] + "…"
@@ -178,7 +180,7 @@ def sources_line(citations: Sequence[Mapping[str, Any]]) -> str | None:
 
 def answer_messages(
     answer: str,
-    citations: Sequence[Mapping[str, Any]],
+    citations: Sequence[Citation],
     message_id: str | None,
     *,
     share: bool = False,

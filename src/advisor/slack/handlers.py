@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from advisor.slack.blocks import FEEDBACK_UP, SHARE, escape, mrkdwn_message, notice, usage
 from advisor.slack.threads import FAILED, Ask, SlackAdvisor, question_text
@@ -132,7 +132,7 @@ def register_handlers(app: App, advisor: SlackAdvisor, settings: SlackSettings) 
         body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ask = action_ask(body)
-        rating = "up" if action.get("action_id") == FEEDBACK_UP else "down"
+        rating: Literal["up", "down"] = "up" if action.get("action_id") == FEEDBACK_UP else "down"
         try:
             text = advisor.record_feedback(ask.team_id, str(action.get("value")), rating)
         except Exception:

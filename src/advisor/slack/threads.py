@@ -10,20 +10,20 @@ import html
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from slack_sdk.errors import SlackApiError
 
-from advisor.answer.service import AnswerFailedError, ChatRequest
+from advisor.auth import Principal
+from advisor.chat.errors import ChatError, InvalidRequest, NotFound, NotReady
+from advisor.chat.model import Caller, ChatRequest, FeedbackRequest, TurnResult
 from advisor.slack.blocks import SlackMessage, answer_messages, escape, notice
-from advisor.store.records import NotFoundError
+from advisor.store.slack_links import thread_conversation_id
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from advisor.container import Container
-    from advisor.store.slack_links import SlackLinks
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,20 @@ def principal_key(team_id: str) -> str:
     return f"slack:{team_id}"
 
 
+def slack_caller(team_id: str) -> Caller:
+    """A workspace as the chat core's caller: it may chat and give feedback."""
+    return Caller(Principal(principal_key(team_id), "slack", frozenset({"chat", "feedback"})), "slack")
+
+
+def refusal_text(exc: ChatError) -> str:
+    """What the user reads when the core refuses: the core's own reason for a bad request."""
+    if isinstance(exc, InvalidRequest):
+        return f"Sorry, I can't take that: {exc.reason}."
+    if isinstance(exc, NotReady):
+        return NOT_READY
+    return FAILED
+
+
 def question_text(text: str, bot_user_id: str | None) -> str:
     """A Slack message as a question: without the bot's mention, Slack's escaping undone."""
     if bot_user_id:
@@ -66,13 +80,9 @@ def question_text(text: str, bot_user_id: str | None) -> str:
 
 class SlackAdvisor:
     def __init__(self, container: Container) -> None:
-        self._container = container
-
-    @cached_property
-    def links(self) -> SlackLinks:
-        from advisor.store.slack_links import SlackLinks
-
-        return SlackLinks(self._container.store.engine)
+        self._chat = container.chat
+        self.links = container.slack_links
+        self._deliveries = container.deliveries
 
     # -- idempotency ----------------------------------------------------------------------------
 
@@ -80,32 +90,28 @@ class SlackAdvisor:
         """False for a retried delivery (same event id) and for the second event of one message
         (a mention in a thread arrives as both app_mention and message): answered once, in the
         database, so it holds across restarts and replicas."""
-        store = self._container.store
-        if event_id and not store.mark_event_processed("slack-event", event_id):
+        if event_id and not self._deliveries.first_delivery("slack-event", event_id):
             log.info("slack: event %s already handled; ignoring the retry", event_id)
             return False
-        return store.mark_event_processed("slack-message", f"{team_id}/{channel_id}/{ts}")
+        return self._deliveries.first_delivery("slack-message", f"{team_id}/{channel_id}/{ts}")
 
     def is_advisor_thread(self, team_id: str, channel_id: str, thread_ts: str) -> bool:
         return self.links.thread_conversation(team_id, channel_id, thread_ts) is not None
 
     # -- answering ------------------------------------------------------------------------------
 
-    def _answer(self, ask: Ask, conversation_id: str | None) -> dict[str, Any]:
-        container = self._container
-        limit = container.settings.limits.max_message_chars
-        if len(ask.text) > limit:
-            raise UserFacingError(f"That question is {len(ask.text)} characters long; the limit is {limit}.")
-        if not container.retriever.ready():
-            raise UserFacingError(NOT_READY)
+    def _answer(self, ask: Ask, conversation_id: str | None) -> TurnResult:
         initiative = self.links.initiative(ask.team_id, ask.channel_id, ask.user_id)
-        service = container.answers
-        turn = service.prepare(ChatRequest(ask.text, conversation_id, initiative), principal_key(ask.team_id))
+        # A thread's conversation id is derived from the thread: the first answer starts it.
+        request = ChatRequest(
+            ask.text, conversation_id, initiative, open_if_missing=conversation_id is not None
+        )
         try:
-            return service.answer(turn)
-        except AnswerFailedError as exc:
-            log.warning("slack: answer failed for conversation %s: %s", turn.conversation_id, exc)
-            raise UserFacingError(FAILED) from None
+            return self._chat.ask(request, slack_caller(ask.team_id))
+        except ChatError as exc:
+            if exc.kind == "failed":
+                log.warning("slack: answer failed for %s/%s: %s", ask.team_id, ask.channel_id, exc.reason)
+            raise UserFacingError(refusal_text(exc)) from None
 
     def reply_in_thread(self, client: WebClient, ask: Ask, usage: str) -> None:
         """Answer a mention or direct message in its thread: a placeholder first, replaced by the
@@ -118,11 +124,12 @@ class SlackAdvisor:
                 return
             posted = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=THINKING)
             placeholder = str(posted["ts"])
-            conversation_id = self.links.open_thread(
-                ask.team_id, channel, str(thread_ts), principal_key(ask.team_id)
-            )
+            conversation_id = self.links.thread_conversation(
+                ask.team_id, channel, str(thread_ts)
+            ) or thread_conversation_id(ask.team_id, channel, str(thread_ts))
             result = self._answer(ask, conversation_id)
-            messages = answer_messages(result["answer"], result["citations"], result["message_id"])
+            self.links.link_thread(ask.team_id, channel, str(thread_ts), result.conversation_id)
+            messages = answer_messages(result.answer, result.citations, result.message_id)
             self._deliver(client, channel, thread_ts, placeholder, messages)
         except Exception as exc:
             self._report_in_thread(client, ask, placeholder, exc)
@@ -157,9 +164,9 @@ class SlackAdvisor:
         try:
             result = self._answer(ask, None)
             messages = answer_messages(
-                result["answer"],
-                result["citations"],
-                result["message_id"],
+                result.answer,
+                result.citations,
+                result.message_id,
                 share=True,
                 preface=f"You asked: {escape(ask.text)}",
             )
@@ -170,9 +177,10 @@ class SlackAdvisor:
 
     def record_initiative(self, ask: Ask) -> str:
         """Store (or forget, when blank) the user's initiative for this channel; the confirmation."""
-        limit = self._container.settings.limits.max_initiative_chars
-        if len(ask.text) > limit:
-            return f"That initiative is {len(ask.text)} characters long; the limit is {limit}."
+        try:
+            self._chat.admission.initiative(ask.text or None)
+        except ChatError as exc:
+            return refusal_text(exc)
         self.links.set_initiative(ask.team_id, ask.channel_id, ask.user_id, ask.text or None)
         if not ask.text:
             return "Forgotten: your questions in this channel no longer carry an initiative."
@@ -180,12 +188,11 @@ class SlackAdvisor:
 
     # -- interactions ---------------------------------------------------------------------------
 
-    def record_feedback(self, team_id: str, message_id: str, rating: str) -> str:
+    def record_feedback(self, team_id: str, message_id: str, rating: Literal["up", "down"]) -> str:
         try:
-            self._container.store.add_feedback(message_id, rating, None, principal_key(team_id))
-        except NotFoundError:
+            self._chat.feedback(FeedbackRequest(message_id, rating), slack_caller(team_id))
+        except NotFound:
             return UNAVAILABLE
-        self._container.metrics.feedback.labels(rating).inc()
         return "Thanks for the feedback!"
 
     def share(self, client: WebClient, respond: Respond, ask: Ask, message_id: str) -> None:

@@ -209,3 +209,14 @@ def upgrade_database(engine_or_url: Engine | str, revision: str = "head") -> Non
         if owned:
             engine.dispose()
     logger.debug("database at revision %s", revision)
+
+
+def ping(engine: Engine) -> bool:
+    """True when the database answers a trivial query."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        logger.warning("database ping failed: %s", exc)
+        return False
+    return True

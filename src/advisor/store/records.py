@@ -1,4 +1,4 @@
-"""The plain frozen records ``Store`` returns, ``NotFoundError``, and conversions into them:
+"""The plain frozen records the repositories return, ``NotFoundError``, and conversions into them:
 ORM row -> record, and caller values -> the JSON the record (and its column) will hold.
 """
 
@@ -37,7 +37,7 @@ class MessageRecord:
     role: str  # "user" | "assistant"
     content: str
     standalone_question: str | None
-    citations: list[dict[str, Any]]  # JSON form of advisor.types.Citation (topics as a list)
+    citations: tuple[Citation, ...]
     grounded: bool
     abstained: bool
     fallback: bool
@@ -50,7 +50,7 @@ class MessageDraft:
 
     content: str
     standalone_question: str | None = None
-    citations: tuple[dict[str, Any], ...] = ()
+    citations: tuple[Citation, ...] = ()
     grounded: bool = True
     abstained: bool = False
     fallback: bool = False
@@ -70,7 +70,7 @@ class MessageDraft:
         return cls(
             content,
             standalone_question,
-            tuple(citation_dict(c) for c in citations),
+            tuple(c if isinstance(c, Citation) else Citation.from_dict(c) for c in citations),
             grounded,
             abstained,
             fallback,
@@ -122,17 +122,6 @@ def _json_roundtrip(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
-def citation_dict(citation: Citation | Mapping[str, Any]) -> dict[str, Any]:
-    if isinstance(citation, Citation):
-        data: dict[str, Any] = citation.as_dict()
-    elif isinstance(citation, Mapping):
-        data = dict(citation)
-    else:
-        raise TypeError(f"citations must be Citation or mapping objects, not {type(citation).__name__}")
-    result: dict[str, Any] = _json_roundtrip(data)
-    return result
-
-
 def check_initiative(initiative: Initiative | None) -> Initiative | None:
     if initiative is None or isinstance(initiative, str):
         return initiative
@@ -160,7 +149,7 @@ def message_record(row: Message) -> MessageRecord:
         role=row.role,
         content=row.content,
         standalone_question=row.standalone_question,
-        citations=list(row.citations or []),
+        citations=tuple(Citation.from_dict(c) for c in row.citations or ()),
         grounded=row.grounded,
         abstained=row.abstained,
         fallback=row.fallback,

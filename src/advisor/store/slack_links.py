@@ -1,6 +1,5 @@
 """What the Slack bot keeps beside conversations: which thread is which conversation, and the
-initiative each user described per channel. Same rules as ``Store``: one transaction per call,
-plain values out."""
+initiative each user described per channel. One transaction per call, plain values out."""
 
 from __future__ import annotations
 
@@ -40,40 +39,9 @@ class SlackLinks(SessionScopes):
             row = session.get(SlackThread, (team_id, channel_id, thread_ts))
             return None if row is None else row.conversation_id
 
-    def open_thread(self, team_id: str, channel_id: str, thread_ts: str, api_key_id: str) -> str:
-        """The thread's conversation, created (with a deterministic id) and linked on first use."""
-        existing = self.thread_conversation(team_id, channel_id, thread_ts)
-        if existing is not None:
-            return existing
-        conversation_id = thread_conversation_id(team_id, channel_id, thread_ts)
-        now = utcnow()
-        try:
-            with self._write() as session:
-                if session.get(Conversation, conversation_id) is None:
-                    session.add(
-                        Conversation(
-                            id=conversation_id, api_key_id=api_key_id, created_at=now, updated_at=now
-                        )
-                    )
-                    session.flush()
-                session.add(
-                    SlackThread(
-                        team_id=team_id,
-                        channel_id=channel_id,
-                        thread_ts=thread_ts,
-                        conversation_id=conversation_id,
-                        created_at=now,
-                    )
-                )
-        except IntegrityError:
-            pass  # another worker linked it first: use theirs
-        linked = self.thread_conversation(team_id, channel_id, thread_ts)
-        if linked is None:  # pragma: no cover - the insert failed for another reason
-            raise RuntimeError(f"could not link Slack thread {channel_id}/{thread_ts}")
-        return linked
-
     def link_thread(self, team_id: str, channel_id: str, thread_ts: str, conversation_id: str) -> None:
-        """Make replies in an existing thread (e.g. a shared answer) continue ``conversation_id``."""
+        """Make replies in a thread continue ``conversation_id`` (idempotent: a thread keeps its
+        first link). The conversation itself is the chat core's to write."""
         try:
             with self._write() as session:
                 session.add(

@@ -9,11 +9,20 @@ import re
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from advisor.api.deps import WIDGET_ROUTES
 from advisor.api.middleware import send_json
 from advisor.channel_settings import normalise_origin
 
+
+def _widget_paths() -> re.Pattern[str]:
+    """The paths of the routes a widget key may call (api.deps.WIDGET_ROUTES), as one pattern."""
+    templates = sorted({path for _, path in WIDGET_ROUTES})
+    patterns = [re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) for path in templates]
+    return re.compile("^(?:" + "|".join(patterns) + ")$")
+
+
 # What the widget calls: chat, feedback and reading back its conversation after a reload.
-WIDGET_PATHS = re.compile(r"^/v1/(chat|feedback|conversations/[^/]+)$")
+WIDGET_PATHS = _widget_paths()
 _ALLOW_HEADERS = "Authorization, Content-Type, Accept"
 _ALLOW_METHODS = "GET, POST"
 

@@ -72,6 +72,6 @@ async def demo_page(request: Request, container: ContainerDep) -> HTMLResponse:
         # Only ever a widget key: server API keys must never reach a page.
         widget_key=entry.key.get_secret_value() if entry else None,
         keys_configured=bool(keyring),
-        auth_required=container.auth_required(),
+        auth_required=container.authenticator.auth_required(),
     )
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})

@@ -22,7 +22,7 @@ async def readyz(container: ContainerDep) -> JSONResponse:
     checks = {
         "model": container.embedder.loaded,
         "index": await run_in_threadpool(container.retriever.ready, False),
-        "database": await run_in_threadpool(container.store.ping),
+        "database": await run_in_threadpool(container.database_ready),
     }
     ready = all(checks.values())
     if ready:

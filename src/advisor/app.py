@@ -1,0 +1,77 @@
+"""The HTTP application factory: one app per Settings, serving the HTTP channels (the JSON API, the
+OpenAI-compatible route, the widget's assets and demo page, and Slack's events when configured) over
+one container."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from advisor.api.errors import install_error_handlers
+from advisor.api.middleware import BodySizeLimitMiddleware, MetricsMiddleware, UnexpectedErrorMiddleware
+from advisor.api.openai import router as openai_routes
+from advisor.api.routers import chat, conversations, health, search
+from advisor.container import Container
+from advisor.settings import Settings, get_settings
+from advisor.startup_gc import resume_collection
+from advisor.widget.cors import OriginPolicyCORSMiddleware
+from advisor.widget.router import router as widget_router
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None, *, warm_up: bool = True, container: Container | None = None
+) -> FastAPI:
+    """``container`` lets a caller hand in prepared components (tests use a fake embedder)."""
+    settings = settings or (container.settings if container else get_settings())
+    container = container or Container(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Open the database now (migrations run here) so a bad URL fails at start, not on a request.
+        await asyncio.to_thread(lambda: container.engine)
+
+        async def warm() -> None:
+            await asyncio.to_thread(container.warm_up)
+            resume_collection()  # paused by `advisor serve` for its start (see advisor.startup_gc)
+
+        task = asyncio.create_task(warm()) if warm_up else None
+        if task is None:
+            resume_collection()
+        yield
+        if task is not None:
+            await task
+        resume_collection()
+
+    app = FastAPI(
+        title="Advisor",
+        version="0.1.0",
+        summary="Grounded, cited advice for taking AI initiatives to production.",
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    install_error_handlers(app)
+    for router in (chat.router, search.router, conversations.router, health.router, openai_routes.router):
+        app.include_router(router)
+    app.include_router(widget_router)
+    if settings.slack.http_enabled:
+        from advisor.slack.http import mount_slack
+
+        mount_slack(app, container)
+    # The last added runs first: errors are caught outermost, metrics wrap the size limit so its 413s
+    # (and unexpected 500s) are counted too, and CORS runs outside the size limit, so 413s still carry
+    # CORS headers the widget can read.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
+    app.add_middleware(
+        OriginPolicyCORSMiddleware,
+        api_origins=settings.api.cors_origins,
+        widget_origins=container.widget_keyring.allowed_origins(),
+    )
+    app.add_middleware(MetricsMiddleware, metrics=container.metrics)
+    app.add_middleware(UnexpectedErrorMiddleware)
+    return app

@@ -1,0 +1,65 @@
+"""Widget keys: public keys (they sit in a page's HTML) that only reach chat and feedback, and only
+from their allowed origins. Which routes accept a widget caller is the API's allow-list (api.deps)."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from advisor.auth import KeyRejectedError, Principal, api_key_id
+from advisor.channel_settings import WidgetKey, WidgetSettings, normalise_origin
+
+WIDGET_SCOPES = frozenset({"chat", "feedback"})
+KEY_PREFIX = "wk_"
+
+
+def generate_widget_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(24)
+
+
+class WidgetKeyring:
+    """The configured widget keys; `resolve` is one of the Authenticator's key resolvers."""
+
+    def __init__(self, settings: WidgetSettings) -> None:
+        self._keys = list(settings.keys)
+
+    def __bool__(self) -> bool:
+        return bool(self._keys)
+
+    def find(self, token: str) -> WidgetKey | None:
+        found = None
+        for entry in self._keys:
+            # Compare against every key (no early exit) so timing does not reveal a prefix match.
+            if hmac.compare_digest(token.encode(), entry.key.get_secret_value().encode()):
+                found = entry
+        return found
+
+    def allowed_origins(self) -> set[str]:
+        return {origin for entry in self._keys for origin in entry.origins}
+
+    def allows(self, token: str, origin: str | None) -> bool:
+        entry = self.find(token)
+        normal = normalise_origin(origin) if origin else None
+        return entry is not None and normal is not None and normal in entry.origins
+
+    def resolve(self, token: str, origin: str | None) -> Principal | None:
+        entry = self.find(token)
+        if entry is None:
+            return None
+        if not entry.origins:
+            raise KeyRejectedError(f"widget key {entry.name!r} allows no origins", 403)
+        if not origin:
+            # Browsers always send Origin on cross-origin requests (and the widget guard fills in
+            # the service's own origin for same-origin ones): no Origin means not a widget page.
+            raise KeyRejectedError("a widget key is only accepted from a web page (no Origin header)", 403)
+        normal = normalise_origin(origin)
+        if normal is None or normal not in entry.origins:
+            raise KeyRejectedError(f"origin {origin!r} is not allowed for widget key {entry.name!r}", 403)
+        return Principal(api_key_id(token), "widget", WIDGET_SCOPES, tuple(entry.origins))
+
+    def demo_key(self, own_origin: str, name: str | None) -> WidgetKey | None:
+        """The key the demo page embeds: the named one, else the first allowing our own origin."""
+        for entry in self._keys:
+            if (entry.name == name) if name else (own_origin in entry.origins):
+                return entry
+        return None

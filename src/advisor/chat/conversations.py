@@ -1,0 +1,133 @@
+"""Conversation handling: which conversation a turn belongs to, the history it brings, and writing the
+turn when it is done. Conversations belong to the key that started them: to another key they do not
+exist (the same "not found" either way)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from advisor.chat.errors import NotFound
+from advisor.chat.model import (
+    Caller,
+    ChatRequest,
+    ConversationView,
+    FeedbackRequest,
+    StoredMessage,
+    initiative_text,
+)
+from advisor.store.conversations import NewConversation, NotFoundError
+from advisor.store.models import new_id
+from advisor.types import Turn
+
+if TYPE_CHECKING:
+    from advisor.chat.admission import AdmittedChat
+    from advisor.store.conversations import ConversationRepository, MessageDraft, MessageRecord
+
+
+@dataclass
+class PreparedTurn:
+    """An admitted turn, ready to run: everything a client error could come from is behind it."""
+
+    caller: Caller
+    question: str
+    conversation_id: str
+    initiative_text: str | None
+    history: tuple[Turn, ...]
+    k: int | None = None
+    topics: tuple[str, ...] = ()
+    temperature: float | None = None
+    # Set when the conversation is new: it is written together with the turn's messages.
+    new_conversation: NewConversation | None = None
+
+
+class Conversations:
+    def __init__(self, repository: ConversationRepository, max_history: int) -> None:
+        self._repository = repository
+        self._max_history = max_history
+
+    def prepare(self, admitted: AdmittedChat, request: ChatRequest, caller: Caller) -> PreparedTurn:
+        """The turn's conversation and history. A new conversation gets its id here but is written
+        with its first turn, so a turn costs one write transaction."""
+
+        def turn(conversation_id: str, history: tuple[Turn, ...], text: str | None) -> PreparedTurn:
+            return PreparedTurn(
+                caller,
+                admitted.message,
+                conversation_id,
+                text,
+                history,
+                admitted.k,
+                admitted.topics,
+                request.temperature,
+            )
+
+        if request.history is not None:
+            # A stateless protocol: the caller owns the history; this turn is recorded (for feedback
+            # and audit) in a conversation of its own.
+            recent = request.history[-self._max_history :] if self._max_history > 0 else ()
+            return self._new(
+                turn(new_id(), tuple(recent), initiative_text(admitted.initiative)), admitted, caller
+            )
+        if not request.conversation_id:
+            return self._new(turn(new_id(), (), initiative_text(admitted.initiative)), admitted, caller)
+        found = self._repository.conversation_with_history(
+            request.conversation_id, caller.key_id, self._max_history
+        )
+        if found is None:
+            if request.open_if_missing:
+                prepared = turn(request.conversation_id, (), initiative_text(admitted.initiative))
+                return self._new(prepared, admitted, caller)
+            raise NotFound(f"conversation {request.conversation_id} not found")
+        conversation, messages = found
+        initiative = conversation.initiative
+        if admitted.initiative is not None and admitted.initiative != initiative:
+            self._repository.set_initiative(conversation.id, admitted.initiative)
+            initiative = admitted.initiative
+        history = tuple(Turn(m.role, m.content) for m in messages)  # type: ignore[arg-type]
+        return turn(conversation.id, history, initiative_text(initiative))
+
+    @staticmethod
+    def _new(turn: PreparedTurn, admitted: AdmittedChat, caller: Caller) -> PreparedTurn:
+        turn.new_conversation = NewConversation(caller.key_id, admitted.initiative)
+        return turn
+
+    def record(self, turn: PreparedTurn, reply: MessageDraft | None) -> MessageRecord | None:
+        """Write the question (and the reply, when there is one) in one transaction."""
+        record = self._repository.record_turn(
+            turn.conversation_id, turn.question, reply, new_conversation=turn.new_conversation
+        )
+        turn.new_conversation = None  # written now: a second record on this turn appends to it
+        return record
+
+    def view(self, conversation_id: str, caller: Caller) -> ConversationView:
+        found = self._repository.conversation_with_history(conversation_id, caller.key_id, None)
+        if found is None:
+            raise NotFound(f"conversation {conversation_id} not found")
+        conversation, messages = found
+        return ConversationView(
+            conversation.id,
+            conversation.initiative,
+            conversation.created_at,
+            tuple(
+                StoredMessage(
+                    m.id,
+                    m.role,  # type: ignore[arg-type]
+                    m.content,
+                    m.citations,
+                    m.grounded,
+                    m.abstained,
+                    m.fallback,
+                    m.created_at,
+                )
+                for m in messages
+            ),
+        )
+
+    def feedback(self, request: FeedbackRequest, caller: Caller) -> int:
+        try:
+            return self._repository.add_feedback(
+                request.message_id, request.rating, request.comment, caller.key_id
+            )
+        except NotFoundError:
+            raise NotFound(f"message {request.message_id} not found") from None

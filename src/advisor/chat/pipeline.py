@@ -1,0 +1,146 @@
+"""The turn pipeline every channel's turns go through: refuse attacks -> standalone question ->
+retrieval -> sanitised passages -> composed, cited answer (with the fallback policy) -> recorded turn.
+It streams typed events; a collected answer is the same stream."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING
+
+from advisor.chat.model import ChatEvent, Restart, TextDelta, TurnCompleted, TurnFailed, TurnResult
+from advisor.compose.grounding import build_citations
+from advisor.compose.guard import is_instruction_attack
+from advisor.compose.protocol import Brief, stream_words
+from advisor.compose.sanitise import sanitise_passages
+from advisor.store.conversations import MessageDraft
+
+if TYPE_CHECKING:
+    from advisor.chat.composing import ComposerChain
+    from advisor.chat.conversations import Conversations, PreparedTurn
+    from advisor.observability import Metrics
+    from advisor.retrieval.retriever import Retriever
+    from advisor.types import Citation
+
+log = logging.getLogger(__name__)
+
+SCOPE = (
+    "I help teams take AI initiatives to production: business objectives and choosing use cases, data "
+    "quality, infrastructure and MLOps, scaling, deployment, testing, monitoring, security and governance, "
+    "change management, talent, strategy and roadmaps, explainability, and industry examples."
+)
+OUT_OF_SCOPE = (
+    "I can't answer that from Advisor's guidance, so I won't guess. " + SCOPE + " For example, ask "
+    '"Our model works in a notebook but never reached production. What are we missing?"'
+)
+REFUSAL = (
+    "I can't share my instructions, keys or configuration, and I don't change how I work on request. " + SCOPE
+)
+
+# (text, citations, grounded, abstained, fallback)
+_Outcome = tuple[str, list["Citation"], bool, bool, bool]
+
+
+class TurnPipeline:
+    def __init__(
+        self,
+        retriever: Retriever,
+        composers: ComposerChain,
+        conversations: Conversations,
+        metrics: Metrics,
+    ) -> None:
+        self._retriever = retriever
+        self._composers = composers
+        self._conversations = conversations
+        self._metrics = metrics
+
+    @property
+    def composer_name(self) -> str:
+        return self._composers.name
+
+    def run(self, turn: PreparedTurn) -> Iterator[ChatEvent]:
+        """The turn's events; the turn is written once, at the end (question and answer, plus the
+        conversation when new). A failed answer still records the question; a stream its client
+        abandoned records nothing, as the client never received the conversation id or the answer."""
+        standalone = turn.question
+        try:
+            standalone = self._standalone(turn)
+            text, citations, grounded, abstained, fallback = yield from self._answer(turn, standalone)
+        except Exception as exc:
+            log.exception("answer failed for conversation %s", turn.conversation_id)
+            try:
+                self._conversations.record(turn, None)
+            except Exception:
+                log.exception("could not record the failed turn of conversation %s", turn.conversation_id)
+            yield TurnFailed(f"answer failed: {type(exc).__name__}")
+            return
+        self._metrics.answers.labels("fallback" if fallback else self.composer_name).inc()
+        reply = MessageDraft(
+            text,
+            standalone_question=standalone,
+            citations=tuple(citations),
+            grounded=grounded,
+            abstained=abstained,
+            fallback=fallback,
+        )
+        message = self._conversations.record(turn, reply)
+        assert message is not None  # a turn with a reply returns the reply's record
+        yield TurnCompleted(
+            TurnResult(
+                conversation_id=turn.conversation_id,
+                message_id=message.id,
+                answer=text,
+                citations=tuple(citations),
+                grounded=grounded,
+                abstained=abstained,
+                fallback=fallback,
+                standalone_question=standalone,
+            )
+        )
+
+    def _standalone(self, turn: PreparedTurn) -> str:
+        if self._refused(turn):
+            return turn.question
+        return self._composers.standalone_question(turn.question, turn.history)
+
+    @staticmethod
+    def _refused(turn: PreparedTurn) -> bool:
+        # An attack may hide in the initiative as well as in the question.
+        return is_instruction_attack(turn.question) or is_instruction_attack(turn.initiative_text or "")
+
+    def _answer(self, turn: PreparedTurn, standalone: str) -> Generator[ChatEvent, None, _Outcome]:
+        if self._refused(turn):
+            self._metrics.abstentions.labels("refused").inc()
+            yield from _words(REFUSAL)
+            return REFUSAL, [], True, True, False
+        found = self._retriever.retrieve_passages(
+            standalone, turn.k, turn.topics or None, context=turn.initiative_text
+        )
+        if not found.in_scope or not found.passages:
+            self._metrics.abstentions.labels("out_of_scope").inc()
+            yield from _words(OUT_OF_SCOPE)
+            return OUT_OF_SCOPE, [], True, True, False
+        # Passages are data: anything written to instruct an AI is removed before composing.
+        passages = sanitise_passages(found.passages + self._retriever.action_passages(found.passages))
+        brief = Brief(
+            turn.question, standalone, turn.initiative_text, turn.history, tuple(passages), turn.temperature
+        )
+        composition = yield from self._composers.compose(brief)
+        draft = composition.draft
+        if draft.withdrawn:
+            log.warning("the composer withdrew its reply (it repeated its instructions)")
+            yield Restart()
+        citations = [] if draft.withdrawn else build_citations(draft.text, draft.passages)
+        if not citations:
+            # A composition that cites nothing is not grounded advice: abstain instead.
+            self._metrics.abstentions.labels("unsupported").inc()
+            if not draft.withdrawn:
+                yield Restart()
+            yield from _words(OUT_OF_SCOPE)
+            return OUT_OF_SCOPE, [], True, True, False
+        return draft.text, citations, draft.grounded, False, composition.fallback
+
+
+def _words(text: str) -> Iterator[TextDelta]:
+    for piece in stream_words(text):
+        yield TextDelta(piece)
