@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from advisor.auth import LOCAL_PRINCIPAL
+from advisor.chat.errors import ChatError
 from advisor.chat.model import Caller, ChatRequest
 from advisor.compose.grounding import snippet_of
 from advisor.evals.datasets import DatasetError, Suite, describe_validation_error
@@ -137,7 +138,10 @@ class InProcessRunner:
         self, case_id: str, message: str, initiative: str | None, conversation: str | None = None
     ) -> tuple[AnswerRecord, str]:
         started = time.perf_counter()
-        result = self.chat.ask(ChatRequest(message, conversation, initiative), self._caller)
+        try:
+            result = self.chat.ask(ChatRequest(message, conversation, initiative), self._caller)
+        except ChatError as exc:  # a case the service refuses to take is a broken case, not a score
+            raise DatasetError(f"case {case_id}: refused: {exc.reason}") from None
         latency = (time.perf_counter() - started) * 1000
         citations = [dict(c.as_dict(), text=self._texts.text(c)) for c in result.citations]
         record = AnswerRecord(
