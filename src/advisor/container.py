@@ -75,9 +75,9 @@ class Container:
 
     @cached_property
     def embedder(self) -> Embedder:
-        from advisor.components.embedder import Embedder
+        from advisor.components.embedder import SentenceTransformerEmbedder
 
-        return Embedder(self.settings.embedding)
+        return SentenceTransformerEmbedder(self.settings.embedding)
 
     @cached_property
     def vectors(self) -> VectorStore:
