@@ -81,9 +81,9 @@ class Container:
 
     @cached_property
     def vectors(self) -> VectorStore:
-        from advisor.components.vector_store import VectorStore
+        from advisor.components.vector_store import ChromaVectorStore
 
-        return VectorStore(self.settings)
+        return ChromaVectorStore(self.settings)
 
     @cached_property
     def store(self) -> Store:

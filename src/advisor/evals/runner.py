@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from advisor.answer.grounding import snippet_of
 from advisor.answer.service import AnswerService, ChatRequest
 from advisor.evals.datasets import DatasetError, Suite, describe_validation_error
-from advisor.retrieval.retriever import RetrievalResult, Retriever
+from advisor.retrieval.retriever import IndexNotReadyError, RetrievalResult, Retriever
 
 if TYPE_CHECKING:
     from advisor.container import Container
@@ -85,14 +85,10 @@ class PassageTexts:
 
     def _chunks(self, doc_id: str) -> list[tuple[str, str]]:
         if doc_id not in self._by_doc:
-            state = self._container.store.get_index_state()
-            chunks: list[tuple[str, str]] = []
-            if state is not None:
-                got = self._container.vectors.get_collection(state.collection).get(
-                    where={"doc_id": doc_id}, include=["metadatas"]
-                )
-                for meta in got["metadatas"] or []:
-                    chunks.append((str(meta.get("section", "")), str(meta.get("text", ""))))
+            try:
+                chunks = self._container.retriever.document_sections(doc_id)
+            except IndexNotReadyError:
+                chunks = []
             self._by_doc[doc_id] = chunks
         return self._by_doc[doc_id]
 
