@@ -116,17 +116,19 @@ def test_get_returns_rows_in_insertion_order_paged(filled: VectorCollection) -> 
     assert page.documents == documents[10:13] and page.vectors is None and page.metadatas is None
 
 
-def test_get_by_ids_returns_the_ids_found_in_the_order_given(filled: VectorCollection) -> None:
+def test_get_by_ids_returns_the_rows_found_in_insertion_order(filled: VectorCollection) -> None:
     ids, vectors, documents, metadatas = rows()
-    asked = [ids[30], "no-such-chunk", ids[2], ids[17], ids[2]]
+    asked = [ids[30], "no-such-chunk", ids[2], ids[17], ids[2], ids[28]]
     got = filled.get(asked, vectors=True, documents=True, metadatas=True)
 
-    assert got.ids == [ids[30], ids[2], ids[17]]
-    assert got.vectors is not None and np.allclose(got.vectors, vectors[[30, 2, 17]], atol=1e-6)
-    assert got.documents == [documents[30], documents[2], documents[17]]
-    assert got.metadatas == [dict(metadatas[30]), dict(metadatas[2]), dict(metadatas[17])]
-    assert filled.get(asked, limit=2).ids == [ids[30], ids[2]]
-    assert filled.get(asked, offset=1, limit=1).ids == [ids[2]]
+    found = [2, 17, 28, 30]  # insertion order, not the order asked; each once, the unknown id left out
+    assert got.ids == [ids[i] for i in found]
+    assert got.vectors is not None and np.allclose(got.vectors, vectors[found], atol=1e-6)
+    assert got.documents == [documents[i] for i in found]
+    assert got.metadatas == [dict(metadatas[i]) for i in found]
+    assert filled.get(asked, limit=2).ids == [ids[2], ids[17]]
+    assert filled.get(asked, offset=1, limit=2).ids == [ids[17], ids[28]]
+    assert filled.get(asked, offset=3).ids == [ids[30]]
     assert filled.get(["no-such-chunk"], metadatas=True).metadatas == []
 
     empty = filled.get([], vectors=True, documents=True)

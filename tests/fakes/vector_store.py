@@ -2,8 +2,8 @@
 
 Brute-force cosine search with numpy over each collection's rows. It keeps the contract the Chroma
 adapter keeps (see advisor.components.vector_store, proven by tests/components/
-test_vector_store_contract.py): insertion order, ``get`` by ids in the order the ids are given (each
-id once, unknown ids left out), re-added ids ignored, ``query`` best first with similarity = 1 -
+test_vector_store_contract.py): rows in insertion order, also when ``get`` is given ids (it returns the
+rows of the ids stored, in insertion order, not in the order of the ids given), re-added ids ignored, ``query`` best first with similarity = 1 -
 cosine distance, the ``topics`` filter as "the chunk's topics list holds any of them", and
 ``CollectionNotFoundError`` for an unknown name or a deleted collection. Like Chroma it checks
 collection names (3-512 characters of ``[a-zA-Z0-9._-]``, starting and ending alphanumeric) and
@@ -110,8 +110,7 @@ class InMemoryCollection:
             if ids is None:
                 rows = list(range(len(self._ids)))[offset:stop]
             else:
-                wanted = dict.fromkeys(ids)
-                rows = [self._row[cid] for cid in wanted if cid in self._row][offset:stop]
+                rows = sorted({self._row[cid] for cid in ids if cid in self._row})[offset:stop]
             return StoredChunks(
                 ids=[self._ids[r] for r in rows],
                 vectors=self._joined()[rows].copy() if vectors else None,

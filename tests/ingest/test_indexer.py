@@ -122,7 +122,7 @@ def test_first_ingest_indexes_every_chunk_and_activates_the_collection(settings:
     assert collection.count() == report.chunks
     assert sorted(collection.get().ids) == sorted(chunk_ids)
     stored = collection.get(docs["key-person-risk"].chunk_ids, metadatas=True)
-    assert stored.metadatas is not None and stored.ids == list(docs["key-person-risk"].chunk_ids)
+    assert stored.metadatas is not None and set(stored.ids) == set(docs["key-person-risk"].chunk_ids)
     assert all(m["topics"] == ["talent", "monitoring"] for m in stored.metadatas)
     assert container.vectors.list_collection_names() == [report.collection]
 
@@ -202,7 +202,7 @@ def test_editing_one_document_reembeds_only_its_chunks(
     }
     # Unchanged chunks carry their stored vectors over (hnswlib re-normalises them: float noise only).
     new = container.vectors.get_collection(report.collection).get(kept_ids, vectors=True)
-    assert new.ids == kept_ids and new.vectors is not None
+    assert set(new.ids) == set(kept_ids) and new.vectors is not None
     for cid, vector in zip(new.ids, new.vectors, strict=True):
         assert np.allclose(vector, old_vectors[cid], rtol=0, atol=1e-6)
 

@@ -58,8 +58,8 @@ class Embedder(Protocol):
         ...
 
 
-# Loaded models are shared by every SentenceTransformerEmbedder in the process (several apps, CLI and tests),
-# since the weights are read-only and loading is the slowest step of start-up.
+# Loaded models are shared by every SentenceTransformerEmbedder in the process (several apps, CLI and
+# tests), since the weights are read-only and loading is the slowest step of start-up.
 _LOADED: dict[tuple[str, str], SentenceTransformer] = {}
 _LOADED_LOCK = threading.Lock()
 

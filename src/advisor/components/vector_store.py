@@ -9,9 +9,10 @@ The contract every implementation keeps (tests/components/test_vector_store_cont
   store never embeds anything itself (the caller does).
 * ``add`` keeps rows in insertion order; adding an id the collection already holds is ignored (the
   stored row stays, as in Chroma).
-* ``get()`` without ids returns rows in insertion order, paged by ``offset`` and ``limit``. With ids it
-  returns the rows of the ids found, in the order the ids were given (each id once, unknown ids left
-  out); ``offset`` and ``limit`` then page through those rows.
+* ``get`` returns rows in insertion order, paged by ``offset`` and ``limit``. Given ids, it returns the
+  rows of those ids that are stored, still in insertion order (not the order of the ids given; each
+  row once, unknown ids left out), and ``offset`` and ``limit`` page through those rows. This is
+  Chroma's own order; the indexer copies rows in it, so a copied collection is laid out as before.
 * ``query`` returns up to ``n`` neighbours, most similar first, with similarity = 1 - cosine distance;
   ``topics`` keeps only chunks whose ``topics`` metadata list holds any of them (None or empty: all).
 * An unknown collection name, or a collection used after it was deleted, raises
@@ -102,7 +103,7 @@ class VectorCollection(Protocol):
         documents: bool = False,
         metadatas: bool = False,
     ) -> StoredChunks:
-        """Rows in insertion order, or those of ``ids`` found, in the order given (see the module doc)."""
+        """Rows in insertion order; given ``ids``, only the rows of those ids (see the module doc)."""
         ...
 
     def query(self, vector: Vector, n: int, topics: Sequence[str] | None = None) -> list[Neighbour]:
@@ -197,38 +198,30 @@ class ChromaCollection:
             include.append("documents")
         if metadatas:
             include.append("metadatas")
+        # Chroma refuses an empty id list, and the same id twice.
         wanted = None if ids is None else list(dict.fromkeys(ids))
         got_ids: list[str] = []
         got_vectors: object = None
         got_documents: Sequence[str | None] = []
         got_metadatas: Sequence[Mapping[str, object] | None] = []
-        if wanted != []:  # Chroma refuses an empty id list
+        if wanted != []:
             with _chroma_errors(self.name):
-                if wanted is None:
-                    got = self._collection.get(limit=limit, offset=offset, include=include)
-                else:
-                    got = self._collection.get(ids=wanted, include=include)
+                got = self._collection.get(ids=wanted, limit=limit, offset=offset, include=include)
             got_ids = list(got["ids"])
             got_vectors = got["embeddings"]
             got_documents = got["documents"] or []
             got_metadatas = got["metadatas"] or []
-        order = list(range(len(got_ids)))
-        if wanted is not None:
-            # Chroma returns the ids found in its own (insertion) order: put them in the order asked.
-            position = {cid: i for i, cid in enumerate(got_ids)}
-            order = [position[cid] for cid in wanted if cid in position]
-            order = order[offset : None if limit is None else offset + limit]
         matrix: Vector | None = None
         if vectors:
             matrix = np.zeros((0, self._dimension), dtype=np.float32)
-            if order and got_vectors is not None:
-                matrix = np.asarray(got_vectors, dtype=np.float32)[order]
+            if got_ids and got_vectors is not None:
+                matrix = np.asarray(got_vectors, dtype=np.float32)
         return StoredChunks(
-            ids=[got_ids[i] for i in order],
+            ids=got_ids,
             vectors=matrix,
-            documents=[got_documents[i] or "" for i in order] if documents else None,
+            documents=[d or "" for d in got_documents] if documents else None,
             metadatas=(
-                [cast("dict[str, MetadataValue]", dict(got_metadatas[i] or {})) for i in order]
+                [cast("dict[str, MetadataValue]", dict(m or {})) for m in got_metadatas]
                 if metadatas
                 else None
             ),

@@ -1,7 +1,7 @@
 """What the retriever keeps in memory for one index collection, and its stored form.
 
-Reading every chunk's text back from the vector store and re-tokenising it for BM25 took a replica half a
-minute at 100k chunks. The ingest that builds a collection does it once instead, and stores the
+Reading every chunk's text back from the vector store and re-tokenising it for BM25 took a replica
+half a minute at 100k chunks. The ingest that builds a collection does it once instead, and stores the
 result beside the collection's rows in the database (``Store.activate_index``); a replica that
 starts, or switches to a new index, reads that one row. The stored form is a zip of JSON and the
 files bm25s itself saves: no pickle, so a row read from a shared database cannot run code.

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (the vector store) + BM25, fused with reciprocal rank fusion, diversified by MMR."""
+"""Hybrid retrieval: dense (the vector store) + BM25, fused by reciprocal rank fusion, diversified by MMR."""
 
 from __future__ import annotations
 
