@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from advisor.components.embedder import Vector
+from advisor.components.vector_store import CollectionNotFoundError
 from advisor.ingest.indexer import Indexer
 from advisor.retrieval.retriever import Retriever
 from advisor.settings import Settings
@@ -123,6 +124,8 @@ def test_reingest_on_fakes_copies_unchanged_vectors_and_switches(fakes: Fakes) -
     before = fakes.store.indexed_documents(first.collection)
     kept = [cid for doc_id, d in before.items() if doc_id != "release-strategies" for cid in d.chunk_ids]
     old = fakes.vectors.get_collection(first.collection).get(kept, vectors=True)
+    serving = fakes.retriever()  # a running service, with the first collection loaded
+    assert serving.retrieve_passages("canary release rollback").passages
     fakes.embedder.embedded = 0
 
     report = fakes.indexer.ingest([fakes.settings.knowledge_dir])
@@ -137,6 +140,11 @@ def test_reingest_on_fakes_copies_unchanged_vectors_and_switches(fakes: Fakes) -
     for cid, vector in zip(new.ids, new.vectors, strict=True):
         assert np.array_equal(vector, old_vectors[cid])  # copied, not re-embedded
     found = fakes.retriever().retrieve_passages("What is a quokka gate?").passages
+    assert found[0].doc_id == "release-strategies" and "quokka" in found[0].text.lower()
+    # The running service's collection is gone (CollectionNotFoundError): it looks again and follows.
+    with pytest.raises(CollectionNotFoundError):
+        fakes.vectors.get_collection(first.collection)
+    found = serving.retrieve_passages("What is a quokka gate?").passages
     assert found[0].doc_id == "release-strategies" and "quokka" in found[0].text.lower()
 
 
