@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from advisor.components.embedder import Embedder
+from advisor.components.embedder import SentenceTransformerEmbedder
 from advisor.settings import load_settings
 from benchmarks.corpus import SIZES, generate_corpus, query_pool
 from benchmarks.ingest import build_with_block_vectors, measure_ingest
@@ -63,7 +63,7 @@ def run(plan: Plan) -> dict[str, Any]:
     torch.set_num_threads(len(generator_cores))
     log = plan.log
     settings = load_settings()
-    embedder = Embedder(settings.embedding)
+    embedder = SentenceTransformerEmbedder(settings.embedding)
     model = embedder.load()
     work = plan.data_dir
     logs = work / "logs"

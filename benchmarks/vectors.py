@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from advisor.components.embedder import Embedder, Vector
+from advisor.components.embedder import Embedder, SentenceTransformerEmbedder, Vector
 from advisor.settings import EmbeddingSettings
 from benchmarks.corpus import source_blocks
 
@@ -65,8 +65,8 @@ class BlockVectorCache:
         return unit
 
 
-class BlockVectorEmbedder(Embedder):
-    """An Embedder for the indexer only: documents get block-mean vectors, queries the real model."""
+class BlockVectorEmbedder(SentenceTransformerEmbedder):
+    """An embedder for the indexer only: documents get block-mean vectors, queries the real model."""
 
     def __init__(self, settings: EmbeddingSettings, cache: BlockVectorCache) -> None:
         super().__init__(settings)

@@ -119,15 +119,15 @@ class Container:
 
     @cached_property
     def embedder(self) -> Embedder:
-        from advisor.components.embedder import Embedder
+        from advisor.components.embedder import SentenceTransformerEmbedder
 
-        return Embedder(self.settings.embedding)
+        return SentenceTransformerEmbedder(self.settings.embedding)
 
     @cached_property
     def vectors(self) -> VectorStore:
-        from advisor.components.vector_store import VectorStore
+        from advisor.components.vector_store import ChromaVectorStore
 
-        return VectorStore(self.settings)
+        return ChromaVectorStore(self.settings)
 
     @cached_property
     def retriever(self) -> Retriever:

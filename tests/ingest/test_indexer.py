@@ -120,10 +120,10 @@ def test_first_ingest_indexes_every_chunk_and_activates_the_collection(settings:
     assert (state.model, state.dimension) == (container.embedder.model_name, container.embedder.dimension)
     collection = container.vectors.get_collection(state.collection)
     assert collection.count() == report.chunks
-    assert sorted(collection.get(include=[])["ids"]) == sorted(chunk_ids)
-    stored = collection.get(ids=list(docs["key-person-risk"].chunk_ids), include=["metadatas"])
-    assert stored["metadatas"] is not None
-    assert all(m["topics"] == ["talent", "monitoring"] for m in stored["metadatas"])
+    assert sorted(collection.get().ids) == sorted(chunk_ids)
+    stored = collection.get(docs["key-person-risk"].chunk_ids, metadatas=True)
+    assert stored.metadatas is not None and set(stored.ids) == set(docs["key-person-risk"].chunk_ids)
+    assert all(m["topics"] == ["talent", "monitoring"] for m in stored.metadatas)
     assert container.vectors.list_collection_names() == [report.collection]
 
 
@@ -178,10 +178,9 @@ def test_editing_one_document_reembeds_only_its_chunks(
     kept_ids = [
         cid for doc_id, doc in before.items() if doc_id != "hiring-ml-engineers" for cid in doc.chunk_ids
     ]
-    old = (
-        Container(settings).vectors.get_collection(first.collection).get(ids=kept_ids, include=["embeddings"])
-    )
-    old_vectors = dict(zip(old["ids"], np.asarray(old["embeddings"]), strict=True))
+    old = Container(settings).vectors.get_collection(first.collection).get(kept_ids, vectors=True)
+    assert old.vectors is not None
+    old_vectors = dict(zip(old.ids, old.vectors, strict=True))
 
     edit(corpus / HIRING, OLD_RETENTION, NEW_RETENTION)
     container = Container(settings)
@@ -202,9 +201,9 @@ def test_editing_one_document_reembeds_only_its_chunks(
         k: v for k, v in before.items() if k != "hiring-ml-engineers"
     }
     # Unchanged chunks carry their stored vectors over (hnswlib re-normalises them: float noise only).
-    new = container.vectors.get_collection(report.collection).get(ids=kept_ids, include=["embeddings"])
-    assert set(new["ids"]) == set(kept_ids)
-    for cid, vector in zip(new["ids"], np.asarray(new["embeddings"]), strict=True):
+    new = container.vectors.get_collection(report.collection).get(kept_ids, vectors=True)
+    assert set(new.ids) == set(kept_ids) and new.vectors is not None
+    for cid, vector in zip(new.ids, new.vectors, strict=True):
         assert np.allclose(vector, old_vectors[cid], rtol=0, atol=1e-6)
 
     found = search(settings, "Does a promotion path or equity keep senior engineers?")
@@ -230,7 +229,7 @@ def test_deleted_file_is_pruned_from_the_index(
     assert report.switched and report.chunks == first.chunks - len(gone.chunk_ids)
     assert set(documents(settings, report.collection)) == DOC_IDS - {"labelling-guidelines"}
     collection = container.vectors.get_collection(report.collection)
-    assert collection.get(ids=list(gone.chunk_ids), include=[])["ids"] == []
+    assert collection.get(gone.chunk_ids).ids == []
     assert collection.count() == report.chunks
     assert "labelling-guidelines" not in {p.doc_id for p in search(settings, query)}
 

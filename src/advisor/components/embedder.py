@@ -1,4 +1,9 @@
-"""Sentence-transformers embeddings from a local model directory (never downloaded at run time)."""
+"""Embeddings behind a small seam: retrieval and ingest see only the ``Embedder`` protocol.
+
+``SentenceTransformerEmbedder`` embeds with sentence-transformers from a local model directory (never
+downloaded at run time); the fast test tier swaps in a deterministic hashing embedder
+(tests/fakes/embedding.py).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -24,13 +29,42 @@ class EmbeddingModelError(RuntimeError):
     pass
 
 
-# Loaded models are shared by every Embedder in the process (several apps, CLI and tests),
-# since the weights are read-only and loading is the slowest step of start-up.
+class Embedder(Protocol):
+    """Unit-length (L2-normalised) float32 embeddings of one fixed dimension."""
+
+    @property
+    def model_name(self) -> str:
+        """Identity recorded with the index; a different model forces a full rebuild."""
+        ...
+
+    @property
+    def loaded(self) -> bool: ...
+
+    @property
+    def dimension(self) -> int:
+        """Length of every vector (may load the model to learn it)."""
+        ...
+
+    def load(self) -> object:
+        """Make ready to embed (a no-op once loaded); what it returns is the implementation's own."""
+        ...
+
+    def embed_documents(self, texts: Sequence[str], show_progress: bool = False) -> Vector:
+        """One row per text: shape (len(texts), dimension)."""
+        ...
+
+    def embed_query(self, text: str) -> Vector:
+        """One vector: shape (dimension,)."""
+        ...
+
+
+# Loaded models are shared by every SentenceTransformerEmbedder in the process (several apps, CLI and
+# tests), since the weights are read-only and loading is the slowest step of start-up.
 _LOADED: dict[tuple[str, str], SentenceTransformer] = {}
 _LOADED_LOCK = threading.Lock()
 
 
-class Embedder:
+class SentenceTransformerEmbedder:
     """Batched, normalised embeddings; query embeddings are cached because users repeat questions."""
 
     def __init__(self, settings: EmbeddingSettings) -> None:

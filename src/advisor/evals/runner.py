@@ -21,7 +21,7 @@ from advisor.chat.errors import ChatError
 from advisor.chat.model import Caller, ChatRequest
 from advisor.compose.grounding import snippet_of
 from advisor.evals.datasets import DatasetError, Suite, describe_validation_error
-from advisor.retrieval.retriever import RetrievalResult, Retriever
+from advisor.retrieval.retriever import IndexNotReadyError, RetrievalResult, Retriever
 
 if TYPE_CHECKING:
     from advisor.container import Container
@@ -88,7 +88,11 @@ class PassageTexts:
 
     def _chunks(self, doc_id: str) -> list[tuple[str, str]]:
         if doc_id not in self._by_doc:
-            self._by_doc[doc_id] = self._retriever.document_sections(doc_id)
+            try:
+                chunks = self._retriever.document_sections(doc_id)
+            except IndexNotReadyError:
+                chunks = []
+            self._by_doc[doc_id] = chunks
         return self._by_doc[doc_id]
 
     def text(self, citation: Citation) -> str:

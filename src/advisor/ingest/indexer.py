@@ -1,4 +1,4 @@
-"""Incremental, atomic indexing of a corpus into a fresh Chroma collection.
+"""Incremental, atomic indexing of a corpus into a fresh vector store collection.
 
 Every change produces a new collection: unchanged documents are copied with their stored
 embeddings (no model call), changed ones are embedded, the result is validated, and only then
@@ -27,10 +27,8 @@ from advisor.store.records import IndexedDocumentRecord
 from advisor.types import Chunk, LoadedDocument
 
 if TYPE_CHECKING:
-    from chromadb.api.models.Collection import Collection
-
     from advisor.components.embedder import Embedder
-    from advisor.components.vector_store import VectorStore
+    from advisor.components.vector_store import VectorCollection, VectorStore
     from advisor.settings import Settings
     from advisor.store.index_state import IndexRepository
 
@@ -215,7 +213,7 @@ class Indexer:
 
     def _collection_healthy(self, name: str, expected: int) -> bool:
         try:
-            return int(self._vectors.get_collection(name).count()) == expected
+            return self._vectors.get_collection(name).count() == expected
         except Exception:
             return False
 
@@ -227,29 +225,25 @@ class Indexer:
                 self._store.forget_collection(name)
 
     def _copy_unchanged(
-        self, target: Collection, source_name: str | None, docs: list[IndexedDocumentRecord]
+        self, target: VectorCollection, source_name: str | None, docs: list[IndexedDocumentRecord]
     ) -> list[IndexedDocumentRecord]:
         if not docs or source_name is None:
             return []
         source = self._vectors.get_collection(source_name)
         ids = [cid for d in docs for cid in d.chunk_ids]
         for start in range(0, len(ids), _ADD_BATCH):
-            batch = source.get(
-                ids=ids[start : start + _ADD_BATCH], include=["embeddings", "documents", "metadatas"]
-            )
-            if len(batch["ids"]) != len(ids[start : start + _ADD_BATCH]):
+            wanted = ids[start : start + _ADD_BATCH]
+            batch = source.get(wanted, vectors=True, documents=True, metadatas=True)
+            if len(batch.ids) != len(wanted):
                 raise IngestError(f"active collection {source_name} is missing chunks; run with --force")
-            target.add(
-                ids=batch["ids"],
-                embeddings=batch["embeddings"],
-                documents=batch["documents"],
-                metadatas=batch["metadatas"],
-            )
+            if batch.vectors is None or batch.documents is None or batch.metadatas is None:
+                raise IngestError(f"active collection {source_name} returned incomplete chunks")
+            target.add(batch.ids, batch.vectors, batch.documents, batch.metadatas)
         return docs
 
     def _embed_new(
         self,
-        target: Collection,
+        target: VectorCollection,
         docs: list[LoadedDocument],
         report: IngestReport,
         on_progress: ProgressCallback | None,
@@ -269,7 +263,7 @@ class Indexer:
             vectors = self._embedder.embed_documents(texts)
             target.add(
                 ids=[c.chunk_id for _, c, _ in batch],
-                embeddings=vectors,
+                vectors=vectors,
                 documents=texts,
                 metadatas=[chunk_metadata(c, doc.content_hash) for doc, c, _ in batch],
             )
@@ -287,14 +281,13 @@ class Indexer:
             for doc, chunks in chunks_by_doc
         ]
 
-    def _validate(self, collection: Collection, expected: int, dimension: int) -> None:
-        count = int(collection.count())
+    def _validate(self, collection: VectorCollection, expected: int, dimension: int) -> None:
+        count = collection.count()
         if count != expected:
             raise IngestError(f"validation failed: collection holds {count} chunks, expected {expected}")
         if expected == 0:
             return
-        probe = collection.get(limit=1, include=["embeddings"])
-        stored = probe["embeddings"]
+        stored = collection.get(limit=1, vectors=True).vectors
         if stored is None or len(stored) == 0:
             raise IngestError("validation failed: stored chunks have no embeddings")
         vector = np.asarray(stored[0], dtype=np.float32)
@@ -302,8 +295,7 @@ class Indexer:
             raise IngestError(
                 f"validation failed: stored vectors have shape {vector.shape}, expected {dimension}"
             )
-        hit = collection.query(query_embeddings=vector.reshape(1, -1), n_results=1, include=[])
-        if not hit["ids"] or not hit["ids"][0]:
+        if not collection.query(vector, 1):
             raise IngestError("validation failed: a probe query returned nothing")
 
 

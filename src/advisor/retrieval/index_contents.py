@@ -1,7 +1,7 @@
 """What the retriever keeps in memory for one index collection, and its stored form.
 
-Reading every chunk's text back from Chroma and re-tokenising it for BM25 took a replica half a
-minute at 100k chunks. The ingest that builds a collection does it once instead, and stores the
+Reading every chunk's text back from the vector store and re-tokenising it for BM25 took a replica
+half a minute at 100k chunks. The ingest that builds a collection does it once instead, and stores the
 result beside the collection's rows in the database (``Store.activate_index``); a replica that
 starts, or switches to a new index, reads that one row. The stored form is a zip of JSON and the
 files bm25s itself saves: no pickle, so a row read from a shared database cannot run code.
@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any, overload
 from advisor.components.sparse import SparseIndex
 
 if TYPE_CHECKING:
-    from chromadb.api.models.Collection import Collection
+    from advisor.components.vector_store import VectorCollection
 
-# Bump when the stored form changes: an index stored in an older form is rebuilt from Chroma.
+# Bump when the stored form changes: an index stored in an older form is rebuilt from the collection.
 FORMAT = 2
 _LOAD_PAGE = 5000
 _UNUSED_METADATA = frozenset({"content_hash"})
@@ -92,7 +92,7 @@ class IndexContents:
     vocabulary: tuple[str, ...]  # sorted lower-case words of the corpus
 
 
-def read_collection(collection: Collection) -> IndexContents:
+def read_collection(collection: VectorCollection) -> IndexContents:
     """Everything the retriever needs, read from the collection and indexed for BM25."""
     ids: list[str] = []
     metadatas: list[dict[str, Any]] = []
@@ -101,11 +101,11 @@ def read_collection(collection: Collection) -> IndexContents:
     # In pages: one unbounded get of a large collection is far slower than its pages (and
     # can exceed SQLite's variable limit). An index collection never changes once built.
     while True:
-        got = collection.get(limit=_LOAD_PAGE, offset=len(ids), include=["documents", "metadatas"])
-        ids += got["ids"]
-        metadatas += [compact_metadata(m, shared) for m in (got["metadatas"] or [])]
-        documents += got["documents"] or []
-        if len(got["ids"]) < _LOAD_PAGE:
+        got = collection.get(limit=_LOAD_PAGE, offset=len(ids), documents=True, metadatas=True)
+        ids += got.ids
+        metadatas += [compact_metadata(m, shared) for m in (got.metadatas or [])]
+        documents += got.documents or []
+        if len(got.ids) < _LOAD_PAGE:
             break
     vocabulary = tuple(sorted({w for text in documents for w in WORD.findall(text.lower())}))
     return IndexContents(ids, MetadataTable.from_rows(metadatas), SparseIndex(documents), vocabulary)

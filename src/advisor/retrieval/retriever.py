@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma) + BM25, fused with reciprocal rank fusion, diversified by MMR."""
+"""Hybrid retrieval: dense (the vector store) + BM25, fused by reciprocal rank fusion, diversified by MMR."""
 
 from __future__ import annotations
 
@@ -25,10 +25,8 @@ from advisor.retrieval.index_contents import (
 from advisor.types import Passage
 
 if TYPE_CHECKING:
-    from chromadb.api.models.Collection import Collection
-
     from advisor.components.embedder import Embedder, Vector
-    from advisor.components.vector_store import VectorStore
+    from advisor.components.vector_store import VectorCollection, VectorStore
     from advisor.settings import Settings
     from advisor.store.index_state import IndexRepository
 
@@ -74,7 +72,7 @@ class IndexNotReadyError(RuntimeError):
 @dataclass(frozen=True)
 class _Snapshot:
     collection_name: str
-    collection: Collection
+    collection: VectorCollection
     ids: list[str]
     metadatas: MetadataTable
     position: dict[str, int]
@@ -161,7 +159,7 @@ class Retriever:
 
     def _stored_contents(self, name: str) -> IndexContents | None:
         """The contents the ingest stored with the collection; None for an index built before they
-        were stored, or stored in another format (read from Chroma instead, as before)."""
+        were stored, or stored in another format (read from the collection instead, as before)."""
         blob = self._store.index_contents(name)
         if blob is None:
             return None
@@ -300,35 +298,21 @@ class Retriever:
         topics: Sequence[str] | None,
         candidates: dict[str, _Candidate],
     ) -> None:
-        where: dict[str, Any] | None = None
-        if topics:
-            clauses = [{"topics": {"$contains": t}} for t in topics]
-            where = clauses[0] if len(clauses) == 1 else {"$or": clauses}
-        res = snap.collection.query(
-            query_embeddings=qvec.reshape(1, -1),
-            n_results=min(n, max(len(snap.ids), 1)),
-            where=where,
-            include=["distances", "embeddings"],
-        )
-        ids = res["ids"][0] if res["ids"] else []
-        distances = (res["distances"] or [[]])[0]
-        embeddings = (res["embeddings"] or [[]])[0]
-        for rank, (cid, dist, emb) in enumerate(zip(ids, distances, embeddings, strict=True)):
+        neighbours = snap.collection.query(qvec, min(n, max(len(snap.ids), 1)), topics)
+        for rank, hit in enumerate(neighbours):
+            cid = hit.chunk_id
             cand = candidates.setdefault(cid, _Candidate(cid, snap.metadatas[snap.position[cid]]))
             cand.fused += 1.0 / (self._settings.retrieval.rrf_k + rank + 1)
-            cand.similarity = 1.0 - float(dist)
-            cand.vector = np.asarray(emb, dtype=np.float32)
+            cand.similarity = hit.similarity
+            cand.vector = hit.vector
 
     @staticmethod
     def _fill_vectors(snap: _Snapshot, qvec: Vector, candidates: dict[str, _Candidate]) -> None:
         missing = [cid for cid, c in candidates.items() if c.vector is None]
         if not missing:
             return
-        got = snap.collection.get(ids=missing, include=["embeddings"])
-        for cid, emb in zip(
-            got["ids"], got["embeddings"] if got["embeddings"] is not None else [], strict=True
-        ):
-            vec = np.asarray(emb, dtype=np.float32)
+        got = snap.collection.get(missing, vectors=True)
+        for cid, vec in zip(got.ids, got.vectors if got.vectors is not None else [], strict=True):
             candidates[cid].vector = vec
             candidates[cid].similarity = float(vec @ qvec)
 
