@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from advisor.app import create_app
 from tests.api.helpers import CHURN_QUESTION, OFF_TOPIC_QUESTION, assert_json_error, metric
-from tests.plugins.advisor_app import SettingsFactory, serve
+from tests.plugins.advisor_app import free_port, serve_app
+from tests.plugins.fast import FastContainer
 
 
 def _wait_ready(http: httpx.Client, timeout: float = 60.0) -> httpx.Response:
@@ -35,8 +38,9 @@ def test_readyz_reaches_200_after_warm_up(live_server: Any) -> None:
         assert reply.json() == {"status": "ready", "checks": {"model": True, "index": True, "database": True}}
 
 
-def test_readyz_stays_503_without_an_index(make_settings: SettingsFactory) -> None:
-    with serve(make_settings()) as server, server.client() as http:
+def test_readyz_stays_503_without_an_index(fast_container: FastContainer, tmp_path: Path) -> None:
+    empty = fast_container(fresh_vectors=True, data_dir=tmp_path / "empty")
+    with serve_app(create_app(container=empty), free_port()) as server, server.client() as http:
         deadline = time.monotonic() + 60
         while not server.container.embedder.loaded and time.monotonic() < deadline:
             time.sleep(0.05)  # let the warm-up load the model, so only the index is missing

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+# Runs the whole harness in a subprocess with the real model: the full tier.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 
 INGEST_KEYS = {

@@ -36,6 +36,9 @@ from tests.plugins.advisor_app import KNOWLEDGE
 from tests.plugins.small_corpus import write_small_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
+# The poisoned corpus is indexed with the real model: which passages an attack reaches depends on it.
+pytestmark = pytest.mark.slow
+
 POISONED = ROOT / "evals" / "fixtures" / "poisoned"
 CASES = [json.loads(line) for line in (ROOT / "evals/datasets/injection.jsonl").read_text().splitlines()]
 DIRECT = [c for c in CASES if c["vector"] == "direct" and c["attack"] != "benign_control"]

@@ -30,7 +30,7 @@ ROWS = 40
 TOPICS = ["data", "talent", "ops"]
 
 
-@pytest.fixture(params=["chroma", "memory"])
+@pytest.fixture(params=[pytest.param("chroma", marks=pytest.mark.slow), "memory"])
 def store(request: pytest.FixtureRequest, make_settings: SettingsFactory) -> VectorStore:
     if request.param == "chroma":
         return ChromaVectorStore(make_settings(chroma={"collection_prefix": PREFIX}))

@@ -31,6 +31,9 @@ from advisor.types import Passage
 from tests.plugins.advisor_app import KNOWLEDGE, SettingsFactory
 from tests.plugins.small_corpus import SMALL_CORPUS, write_small_corpus
 
+# The real model and embedded Chroma; tests/ingest/test_ingest_with_fakes.py runs the fast tier.
+pytestmark = pytest.mark.slow
+
 DOC_IDS = {Path(name).stem for name in SMALL_CORPUS}
 HIRING = "hiring-ml-engineers.md"
 OLD_RETENTION = "Pay matters, but growth matters more."

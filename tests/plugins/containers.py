@@ -21,13 +21,16 @@ from tests.fakes.openai_server import FakeOpenAIServer
 from tests.plugins.advisor_app import KNOWLEDGE
 
 
-def _clean_settings(data_dir: Path, **overrides: Any) -> Settings:
+def clean_settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
     """Settings from the arguments only: session fixtures run before the per-test env isolation."""
     with pytest.MonkeyPatch.context() as patch:
         for name in list(os.environ):
             if name.startswith("ADVISOR_") and not name.startswith("ADVISOR_TEST_"):
                 patch.delenv(name)
-        return load_settings(data_dir=data_dir, knowledge_dir=KNOWLEDGE, **overrides)
+        if data_dir is not None:
+            overrides["data_dir"] = data_dir
+        overrides.setdefault("knowledge_dir", KNOWLEDGE)
+        return load_settings(**overrides)
 
 
 def _copy_of(indexed_data_dir: Path, tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
@@ -39,7 +42,7 @@ def _copy_of(indexed_data_dir: Path, tmp_path_factory: pytest.TempPathFactory, n
 @pytest.fixture(scope="session")
 def extractive_container(indexed_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Container:
     """Advisor as shipped: the extractive composer over the bundled corpus."""
-    settings = _clean_settings(_copy_of(indexed_data_dir, tmp_path_factory, "extractive"))
+    settings = clean_settings(_copy_of(indexed_data_dir, tmp_path_factory, "extractive"))
     assert settings.llm.provider == "extractive"
     return Container(settings)
 
@@ -48,7 +51,7 @@ def extractive_container(indexed_data_dir: Path, tmp_path_factory: pytest.TempPa
 def llm_container(
     indexed_data_dir: Path, tmp_path_factory: pytest.TempPathFactory, fake_openai_server: FakeOpenAIServer
 ) -> Container:
-    settings = _clean_settings(
+    settings = clean_settings(
         _copy_of(indexed_data_dir, tmp_path_factory, "llm"), llm=llm_overrides(fake_openai_server)
     )
     return Container(settings)
