@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from advisor.settings import Settings
 
 Composer = Literal["extractive", "llm"]
+ContainerFactory = Callable[["Settings"], "Container"]
 # (phase, total steps, steps done) for a progress bar
 Progress = Callable[[str, int, int], None]
 CALIBRATION_FILE = "support_calibration.json"
@@ -87,19 +88,20 @@ def recalibrate(container: Container, options: EvalOptions) -> tuple[Path, Any]:
     return target, thresholds
 
 
-def _poisoned_container(settings: Settings, folder: Path, poisoned: Path) -> Container:
-    """A private index of the corpus plus the poisoned fixtures. A local index is copied first, so
-    only the fixtures are embedded."""
-    from advisor.container import Container
+def _poisoned_container(base: Container, folder: Path, poisoned: Path, build: ContainerFactory) -> Container:
+    """A private index of the corpus plus the poisoned fixtures. An embedded Chroma index is copied
+    first, so only the fixtures are embedded."""
+    from advisor.components.vector_store import ChromaVectorStore
     from advisor.settings import ChromaSettings, DatabaseSettings
 
+    settings = base.settings
     local = settings.chroma.mode == "persistent" and not settings.chroma.path and not settings.database.url
-    if local and settings.data_dir.is_dir():
+    if local and isinstance(base.vectors, ChromaVectorStore) and settings.data_dir.is_dir():
         shutil.copytree(settings.data_dir, folder, ignore=shutil.ignore_patterns("ingest.lock", "eval"))
     private = settings.model_copy(
         update={"data_dir": folder, "chroma": ChromaSettings(), "database": DatabaseSettings()}
     )
-    container = Container(private)
+    container = build(private)
     report = container.indexer.ingest([settings.knowledge_dir, poisoned])
     if report.skipped:
         raise EvalError(f"poisoned corpus: {'; '.join(report.skipped)}")
@@ -107,7 +109,7 @@ def _poisoned_container(settings: Settings, folder: Path, poisoned: Path) -> Con
 
 
 def _run_in_process(
-    container: Container, suite: Suite, options: EvalOptions, progress: Progress
+    container: Container, suite: Suite, options: EvalOptions, progress: Progress, build: ContainerFactory
 ) -> tuple[dict[str, Any], dict[str, dict[str, list[str]]]]:
     from advisor.retrieval.retriever import IndexNotReadyError
 
@@ -133,7 +135,7 @@ def _run_in_process(
         poisoned = options.path(options.poisoned, "fixtures/poisoned")
         progress("indexing the poisoned corpus", total, done)
         with tempfile.TemporaryDirectory(prefix="advisor-eval-poisoned-") as tmp:
-            private = _poisoned_container(container.settings, Path(tmp) / "data", poisoned)
+            private = _poisoned_container(container, Path(tmp) / "data", poisoned, build)
             inj_runner = InProcessRunner(private, options.degrade)
             try:
                 answers |= inj_runner.answers(suite, step, injection=True)
@@ -157,7 +159,15 @@ def _history(out: Path, metrics: dict[str, float], run_at: str) -> list[dict[str
     return rows
 
 
-def evaluate(settings: Settings, options: EvalOptions, progress: Progress | None = None) -> Report:
+def evaluate(
+    settings: Settings,
+    options: EvalOptions,
+    progress: Progress | None = None,
+    *,
+    build: ContainerFactory | None = None,
+) -> Report:
+    """``build`` makes a container from settings (default ``Container``; tests hand in one with the
+    fast tier's components)."""
     from advisor.container import Container
     from advisor.evals.datasets import DatasetError
     from advisor.evals.detectors import PromptLeakDetector
@@ -177,12 +187,13 @@ def evaluate(settings: Settings, options: EvalOptions, progress: Progress | None
         baseline = (
             Baseline.load(baseline_path) if options.baseline is not None or baseline_path.exists() else None
         )
-        container = Container(settings)
+        build = build or Container
+        container = build(settings)
         test = support_test(container, options.evals_dir)
         if options.answers is not None:
             answers, rankings = load_answers(options.answers, suite), None
         else:
-            answers, rankings = _run_in_process(container, suite, options, progress)
+            answers, rankings = _run_in_process(container, suite, options, progress, build)
     except (DatasetError, ThresholdsError) as exc:
         raise EvalError(str(exc)) from None
     progress("scoring", 1, 0)
