@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup run serve ingest test lint typecheck unit clean bench browser
+.PHONY: setup run serve ingest test test-fast lint typecheck unit clean bench browser
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=...)")'
@@ -46,6 +46,11 @@ unit: setup browser
 
 # Set up, then lint, type-check and run the whole suite.
 test: lint typecheck unit
+
+# The fast tier alone (about a minute): the hashing embedder and in-memory vector store instead of
+# the real model, Chroma, PostgreSQL and the browser (see tests/conftest.py).
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # Performance benchmark (docs/performance.md): prints a table, writes benchmarks/results/latest.json
 # and latency.png. BENCH_SIZES=1k for a quick run; the default covers 1k, 10k and 100k chunks.

@@ -16,6 +16,15 @@ from tests.fakes.openai_server import FakeOpenAIServer
 CHURN_QUESTION = "How do we get our churn model from a notebook into production?"
 OFF_TOPIC_QUESTION = "What's a good banana bread recipe?"
 
+# The fast tier's hashing embedder puts every question near some passage (hashed words collide), so
+# no similarity floor tells an off-topic question there. The retriever's other out-of-scope rule
+# does: a question naming something the corpus never mentions is out of scope below
+# `retrieval.unknown_name_floor`. With the floor at its maximum (ABSTAIN_ON_UNKNOWN_NAMES), this
+# question abstains on the fakes as OFF_TOPIC_QUESTION does on the real model, while questions that
+# name nothing (every other question of these tests) are answered as before.
+UNKNOWN_NAME_QUESTION = "What's a good banana bread recipe from Mary Berry?"
+ABSTAIN_ON_UNKNOWN_NAMES: dict[str, Any] = {"retrieval": {"unknown_name_floor": 1.0}}
+
 # Keys long enough to pass validation and unlike any placeholder.
 KEY_A = "test-key-alpha-0123456789"
 KEY_B = "test-key-bravo-9876543210"

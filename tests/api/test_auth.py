@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from tests.api.helpers import CHURN_QUESTION, KEY_A, KEY_B, assert_json_error
+from tests.plugins.fast import FastServer
 
 KEYS = {"api": {"keys": [KEY_A, KEY_B]}}
 
@@ -25,8 +26,8 @@ def _v1_requests(conversation_id: str, message_id: str) -> list[tuple[str, str, 
     ]
 
 
-def test_every_v1_endpoint_needs_a_valid_key(live_server: Any) -> None:
-    with live_server(**KEYS) as server, server.client() as http:
+def test_every_v1_endpoint_needs_a_valid_key(fast_server: FastServer) -> None:
+    with fast_server(**KEYS) as server, server.client() as http:
         answer = http.post("/v1/chat", json={"message": CHURN_QUESTION}, headers=_bearer(KEY_A))
         assert answer.status_code == 200, answer.text
         ids = answer.json()["conversation_id"], answer.json()["message_id"]
@@ -54,8 +55,8 @@ def test_every_v1_endpoint_needs_a_valid_key(live_server: Any) -> None:
             assert http.get(path).status_code in (200, 503)
 
 
-def test_conversation_of_key_a_is_invisible_to_key_b(live_server: Any) -> None:
-    with live_server(**KEYS) as server, server.client() as http:
+def test_conversation_of_key_a_is_invisible_to_key_b(fast_server: FastServer) -> None:
+    with fast_server(**KEYS) as server, server.client() as http:
         a = http.post("/v1/chat", json={"message": CHURN_QUESTION}, headers=_bearer(KEY_A)).json()
         conversation, message = a["conversation_id"], a["message_id"]
 
@@ -87,8 +88,8 @@ def test_conversation_of_key_a_is_invisible_to_key_b(live_server: Any) -> None:
         assert more.status_code == 200, more.text
 
 
-def test_openapi_declares_bearer_auth_on_v1(live_server: Any) -> None:
-    with live_server(**KEYS) as server, httpx.Client(base_url=server.url) as http:
+def test_openapi_declares_bearer_auth_on_v1(fast_server: FastServer) -> None:
+    with fast_server(**KEYS) as server, httpx.Client(base_url=server.url) as http:
         spec = http.get("/openapi.json").json()
         schemes = spec["components"]["securitySchemes"]
         bearer = [

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
+from advisor.app import create_app
 from tests.api.helpers import (
+    ABSTAIN_ON_UNKNOWN_NAMES,
     CHAT_KEYS,
     CHURN_QUESTION,
-    OFF_TOPIC_QUESTION,
+    UNKNOWN_NAME_QUESTION,
     assert_cites_consistently,
     assert_json_error,
     llm_settings,
@@ -16,11 +18,12 @@ from tests.api.helpers import (
     user_prompt,
 )
 from tests.fakes.openai_server import FakeOpenAIServer
-from tests.plugins.advisor_app import SettingsFactory, serve
+from tests.plugins.advisor_app import free_port, serve_app
+from tests.plugins.fast import FastContainer, FastServer
 
 
-def test_json_chat_returns_a_grounded_cited_answer_that_is_stored(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_json_chat_returns_a_grounded_cited_answer_that_is_stored(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
         reply = http.post("/v1/chat", json={"message": CHURN_QUESTION})
         assert reply.status_code == 200, reply.text
         assert reply.headers["content-type"].startswith("application/json")
@@ -39,16 +42,17 @@ def test_json_chat_returns_a_grounded_cited_answer_that_is_stored(live_server: A
         assert assistant["citations"] == body["citations"]
 
 
-def test_off_topic_question_abstains_without_citations(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
-        body = http.post("/v1/chat", json={"message": OFF_TOPIC_QUESTION}).json()
+def test_off_topic_question_abstains_without_citations(fast_server: FastServer) -> None:
+    # The real model's abstention on the banana bread question: tests/api/test_smoke.py.
+    with fast_server(**ABSTAIN_ON_UNKNOWN_NAMES) as server, server.client() as http:
+        body = http.post("/v1/chat", json={"message": UNKNOWN_NAME_QUESTION}).json()
         assert body["abstained"] is True
         assert body["citations"] == []
         assert "won't guess" in body["answer"]
 
 
-def test_follow_ups_are_rewritten_from_the_conversation_and_still_cite(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_follow_ups_are_rewritten_from_the_conversation_and_still_cite(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
         first = http.post("/v1/chat", json={"message": CHURN_QUESTION}).json()
         second_step = numbered_steps(first["answer"]).get(2)
         assert second_step, f"the first answer should list steps: {first['answer']}"
@@ -90,7 +94,7 @@ def test_follow_ups_are_rewritten_from_the_conversation_and_still_cite(live_serv
 
 
 def test_initiative_is_stored_with_the_conversation_and_reused_on_later_turns(
-    live_server: Any, fake_openai: FakeOpenAIServer
+    fast_server: FastServer, fake_openai: FakeOpenAIServer
 ) -> None:
     # The fake answers the rewrite and the answer alike, so the reply must also work as a question.
     reply = "Monitor the churn model in production for drift and retrain it on a schedule [1]."
@@ -101,7 +105,7 @@ def test_initiative_is_stored_with_the_conversation_and_reused_on_later_turns(
         "stage": "pilot",
         "team": "3 data scientists",
     }
-    with live_server(llm=llm_settings(fake_openai)) as server, server.client() as http:
+    with fast_server(llm=llm_settings(fake_openai)) as server, server.client() as http:
         first = http.post("/v1/chat", json={"message": CHURN_QUESTION, "initiative": initiative})
         assert first.status_code == 200, first.text
         conversation = first.json()["conversation_id"]
@@ -140,8 +144,8 @@ def test_initiative_is_stored_with_the_conversation_and_reused_on_later_turns(
         assert "Retail demand forecasting" in sent and "telecom" not in sent
 
 
-def test_chat_on_an_unknown_conversation_is_404(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_chat_on_an_unknown_conversation_is_404(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
         reply = http.post(
             "/v1/chat", json={"message": CHURN_QUESTION, "conversation_id": "no-such-conversation"}
         )
@@ -153,8 +157,8 @@ def test_chat_on_an_unknown_conversation_is_404(live_server: Any) -> None:
         assert_json_error(streamed, 404, "not_found")
 
 
-def test_chat_request_validation_errors_are_json(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_chat_request_validation_errors_are_json(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
         for payload, field in [
             ({}, "message"),
             ({"message": ""}, "message"),
@@ -167,8 +171,9 @@ def test_chat_request_validation_errors_are_json(live_server: Any) -> None:
             assert field in reason, (payload, reason)
 
 
-def test_chat_without_an_index_is_503_not_500(make_settings: SettingsFactory) -> None:
-    with serve(make_settings()) as server, server.client() as http:
+def test_chat_without_an_index_is_503_not_500(fast_container: FastContainer, tmp_path: Path) -> None:
+    empty = fast_container(fresh_vectors=True, data_dir=tmp_path / "empty")
+    with serve_app(create_app(container=empty), free_port()) as server, server.client() as http:
         for stream in (False, True):
             reply = http.post("/v1/chat", json={"message": CHURN_QUESTION, "stream": stream})
             assert "advisor ingest" in assert_json_error(reply, 503, "not_ready")
@@ -177,8 +182,8 @@ def test_chat_without_an_index_is_503_not_500(make_settings: SettingsFactory) ->
         )
 
 
-def test_a_failing_vector_store_is_a_json_503(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_a_failing_vector_store_is_a_json_503(own_index_server: FastServer) -> None:
+    with own_index_server() as server, server.client() as http:
         assert http.post("/v1/chat", json={"message": CHURN_QUESTION}).status_code == 200
         state = server.container.index_repository.get_index_state()
         assert state is not None

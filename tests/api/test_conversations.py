@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.api.helpers import CHURN_QUESTION, assert_json_error
+from tests.plugins.fast import FastServer
 
 
-def test_conversation_lists_every_turn_in_order(live_server: Any) -> None:
+def test_conversation_lists_every_turn_in_order(fast_server: FastServer) -> None:
     initiative = {"goal": "reduce churn", "industry": "telecom"}
-    with live_server() as server, server.client() as http:
+    with fast_server() as server, server.client() as http:
         first = http.post("/v1/chat", json={"message": CHURN_QUESTION, "initiative": initiative}).json()
         conversation = first["conversation_id"]
         second = http.post(
@@ -38,7 +37,7 @@ def test_conversation_lists_every_turn_in_order(live_server: Any) -> None:
             assert {"grounded", "abstained", "fallback"} <= set(m)
 
 
-def test_unknown_conversation_is_404(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_unknown_conversation_is_404(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
         assert_json_error(http.get("/v1/conversations/no-such-conversation"), 404, "not_found")
         assert_json_error(http.get("/v1/conversations/" + "x" * 300), 404, "not_found")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.api.helpers import CHURN_QUESTION, assert_json_error
+from tests.plugins.fast import FastServer
 
 
-def test_feedback_is_stored_against_the_answer(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_feedback_is_stored_against_the_answer(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
         answer = http.post("/v1/chat", json={"message": CHURN_QUESTION}).json()
         message_id = answer["message_id"]
 
@@ -28,15 +27,15 @@ def test_feedback_is_stored_against_the_answer(live_server: Any) -> None:
         ]
 
 
-def test_feedback_for_an_unknown_message_is_404(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_feedback_for_an_unknown_message_is_404(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
         reply = http.post("/v1/feedback", json={"message_id": "no-such-message", "rating": "up"})
         assert_json_error(reply, 404, "not_found")
         assert server.container.conversations.feedback_for("no-such-message") == []
 
 
-def test_feedback_is_validated(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_feedback_is_validated(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
         message_id = http.post("/v1/chat", json={"message": CHURN_QUESTION}).json()["message_id"]
         for payload, field in [
             ({"message_id": message_id, "rating": "meh"}, "rating"),

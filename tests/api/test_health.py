@@ -2,16 +2,65 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from advisor.app import create_app
-from tests.api.helpers import CHURN_QUESTION, OFF_TOPIC_QUESTION, assert_json_error, metric
+from advisor.components.embedder import Vector
+from advisor.container import Container
+from advisor.settings import Settings
+from tests.api.helpers import (
+    ABSTAIN_ON_UNKNOWN_NAMES,
+    CHURN_QUESTION,
+    UNKNOWN_NAME_QUESTION,
+    assert_json_error,
+    metric,
+)
+from tests.fakes.embedding import HashingEmbedder
 from tests.plugins.advisor_app import free_port, serve_app
-from tests.plugins.fast import FastContainer
+from tests.plugins.fast import FastContainer, FastIndex, FastServer
+
+
+class SlowLoadingEmbedder:
+    """The hashing embedder behind a model load that lasts until the test calls ``finish_loading``:
+    what /readyz sees while the warm-up is still loading the real model."""
+
+    def __init__(self, embedder: HashingEmbedder) -> None:
+        self._embedder = embedder
+        self._released = threading.Event()
+        self._loaded = False
+
+    @property
+    def model_name(self) -> str:
+        return self._embedder.model_name
+
+    @property
+    def dimension(self) -> int:
+        return self._embedder.dimension
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    def finish_loading(self) -> None:
+        self._released.set()
+
+    def load(self) -> None:
+        if not self._released.wait(timeout=60):
+            raise TimeoutError("the test never let the model finish loading")
+        self._loaded = True
+
+    def embed_documents(self, texts: Sequence[str], show_progress: bool = False) -> Vector:
+        self.load()
+        return self._embedder.embed_documents(texts, show_progress)
+
+    def embed_query(self, text: str) -> Vector:
+        self.load()
+        return self._embedder.embed_query(text)
 
 
 def _wait_ready(http: httpx.Client, timeout: float = 60.0) -> httpx.Response:
@@ -24,18 +73,35 @@ def _wait_ready(http: httpx.Client, timeout: float = 60.0) -> httpx.Response:
         time.sleep(0.05)
 
 
-def test_healthz_is_ok(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_healthz_is_ok(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
         reply = http.get("/healthz")
         assert reply.status_code == 200
         assert reply.json() == {"status": "ok"}
 
 
-def test_readyz_reaches_200_after_warm_up(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
-        reply = _wait_ready(http)
-        assert reply.status_code == 200, reply.text
-        assert reply.json() == {"status": "ready", "checks": {"model": True, "index": True, "database": True}}
+def test_readyz_reaches_200_after_warm_up(
+    fast_index: FastIndex, fast_settings: Callable[..., Settings]
+) -> None:
+    embedder = SlowLoadingEmbedder(fast_index.embedder)
+    container = Container(fast_settings(), embedder=embedder, vectors=fast_index.vectors)
+    try:
+        with serve_app(create_app(container=container), free_port()) as server, server.client() as http:
+            # While the warm-up is still loading the model: a JSON 503 naming what is missing.
+            loading = http.get("/readyz")
+            assert "model" in assert_json_error(loading, 503, "not_ready")
+            assert loading.json()["checks"]["model"] is False
+            assert http.get("/healthz").json() == {"status": "ok"}  # alive all the while
+
+            embedder.finish_loading()
+            reply = _wait_ready(http)
+            assert reply.status_code == 200, reply.text
+            assert reply.json() == {
+                "status": "ready",
+                "checks": {"model": True, "index": True, "database": True},
+            }
+    finally:
+        embedder.finish_loading()  # never leave the warm-up waiting
 
 
 def test_readyz_stays_503_without_an_index(fast_container: FastContainer, tmp_path: Path) -> None:
@@ -50,15 +116,15 @@ def test_readyz_stays_503_without_an_index(fast_container: FastContainer, tmp_pa
         assert "index" in reason
 
 
-def test_metrics_count_requests_abstentions_and_feedback(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_metrics_count_requests_abstentions_and_feedback(fast_server: FastServer) -> None:
+    with fast_server(**ABSTAIN_ON_UNKNOWN_NAMES) as server, server.client() as http:
         before = http.get("/metrics")
         assert before.status_code == 200
         assert before.headers["content-type"].startswith("text/plain")
 
         answer = http.post("/v1/chat", json={"message": CHURN_QUESTION}).json()
-        http.post("/v1/chat", json={"message": OFF_TOPIC_QUESTION})
-        http.post("/v1/chat", json={"message": OFF_TOPIC_QUESTION})
+        http.post("/v1/chat", json={"message": UNKNOWN_NAME_QUESTION})
+        http.post("/v1/chat", json={"message": UNKNOWN_NAME_QUESTION})
         http.post("/v1/feedback", json={"message_id": answer["message_id"], "rating": "up"})
         http.post("/v1/feedback", json={"message_id": answer["message_id"], "rating": "down"})
         http.post("/v1/feedback", json={"message_id": answer["message_id"], "rating": "down"})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 from sqlalchemy import text
 
@@ -17,14 +16,15 @@ from tests.api.helpers import (
     user_prompt,
 )
 from tests.fakes.openai_server import FakeOpenAIServer
+from tests.plugins.fast import FastServer
 
 LIMITS = {
     "limits": {"max_message_chars": 120, "max_initiative_chars": 80, "max_body_bytes": 2048, "max_k": 5}
 }
 
 
-def test_message_initiative_and_k_limits_are_422(live_server: Any) -> None:
-    with live_server(**LIMITS) as server, server.client() as http:
+def test_message_initiative_and_k_limits_are_422(fast_server: FastServer) -> None:
+    with fast_server(**LIMITS) as server, server.client() as http:
         at_limit = "How do we deploy? " + "x" * (120 - len("How do we deploy? "))
         assert http.post("/v1/chat", json={"message": at_limit}).status_code == 200
 
@@ -52,8 +52,8 @@ def test_message_initiative_and_k_limits_are_422(live_server: Any) -> None:
         assert "k is 6" in assert_json_error(reply, 422, "invalid_request")
 
 
-def test_body_size_limit_is_enforced_with_and_without_content_length(live_server: Any) -> None:
-    with live_server(**LIMITS) as server, server.client() as http:
+def test_body_size_limit_is_enforced_with_and_without_content_length(fast_server: FastServer) -> None:
+    with fast_server(**LIMITS) as server, server.client() as http:
         big = json.dumps({"query": "drift " * 500}).encode()
         assert len(big) > 2048
         reply = http.post("/v1/search", content=big, headers={"content-type": "application/json"})
@@ -79,11 +79,13 @@ def test_body_size_limit_is_enforced_with_and_without_content_length(live_server
         assert metric_sum(http.get("/metrics").text, "advisor_http_requests_total", status="413") == 2
 
 
-def test_history_is_limited_to_max_history_messages(live_server: Any, fake_openai: FakeOpenAIServer) -> None:
+def test_history_is_limited_to_max_history_messages(
+    fast_server: FastServer, fake_openai: FakeOpenAIServer
+) -> None:
     # The fake answers the rewrite and the answer alike, so the reply must also work as a question.
     fake_openai.reply_with("Monitor the model in production for drift and retrain it on a schedule [1].")
     settings = {"llm": llm_settings(fake_openai), "limits": {"max_history_messages": 2}}
-    with live_server(**settings) as server, server.client() as http:
+    with fast_server(**settings) as server, server.client() as http:
         first = http.post("/v1/chat", json={"message": CHURN_QUESTION}).json()
         conversation = first["conversation_id"]
         for message in ("What about the second step?", "And the third one?"):
@@ -105,8 +107,8 @@ def test_history_is_limited_to_max_history_messages(live_server: Any, fake_opena
         assert len(http.get(f"/v1/conversations/{conversation}").json()["messages"]) == 6
 
 
-def test_malformed_bodies_are_422_json(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_malformed_bodies_are_422_json(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
         for body in (b'{"message": ', b"not json", b'{"message": "hi",}'):
             reply = http.post("/v1/chat", content=body, headers={"content-type": "application/json"})
             assert "not valid JSON" in assert_json_error(reply, 422, "invalid_request")
@@ -115,8 +117,8 @@ def test_malformed_bodies_are_422_json(live_server: Any) -> None:
             assert_json_error(reply, 422, "invalid_request")
 
 
-def test_wrong_method_and_unknown_path_are_json(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_wrong_method_and_unknown_path_are_json(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
         for method, path in (
             ("GET", "/v1/chat"),
             ("PUT", "/v1/search"),
@@ -129,8 +131,8 @@ def test_wrong_method_and_unknown_path_are_json(live_server: Any) -> None:
         assert_json_error(http.get("/v1/nothing-here"), 404, "not_found")
 
 
-def test_an_unexpected_failure_is_a_json_500_and_the_connection_survives(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_an_unexpected_failure_is_a_json_500_and_the_connection_survives(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
         message_id = http.post("/v1/chat", json={"message": CHURN_QUESTION}).json()["message_id"]
         with server.container.engine.begin() as connection:
             connection.execute(text("DROP TABLE feedback"))

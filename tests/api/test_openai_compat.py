@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import httpx
@@ -17,17 +17,21 @@ import openai
 import pytest
 
 from advisor.api.openai.completion import RESTART_NOTE, count_tokens
-from tests.api.helpers import CHURN_QUESTION, OFF_TOPIC_QUESTION, llm_settings
+from tests.api.helpers import ABSTAIN_ON_UNKNOWN_NAMES, CHURN_QUESTION, UNKNOWN_NAME_QUESTION, llm_settings
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.plugins.advisor_app import LiveServer
+from tests.plugins.fast import FastServer
 
 INITIATIVE = "churn model for a telecom, data in three CRMs, two data scientists, no MLOps"
 
 
 @contextmanager
-def portal(live_server: Any, *scopes: str, **overrides: Any) -> Iterator[tuple[LiveServer, str, str]]:
-    """The app served over loopback with one database key holding ``scopes`` (default: chat)."""
-    with live_server(**overrides) as server:
+def portal(
+    start_server: Callable[..., AbstractContextManager[LiveServer]], *scopes: str, **overrides: Any
+) -> Iterator[tuple[LiveServer, str, str]]:
+    """The app served over loopback (by ``fast_server`` or ``live_server``) with one database key
+    holding ``scopes`` (default: chat)."""
+    with start_server(**overrides) as server:
         issued = server.container.api_keys.create(scopes or ("chat",), name="test portal")
         yield server, issued.key, issued.record.id
 
@@ -69,8 +73,8 @@ def assert_cited_reply(content: str, advisor: dict[str, Any]) -> None:
     assert {"conversation_id", "message_id", "fallback", "standalone_question"} <= set(advisor)
 
 
-def test_sdk_lists_the_model_and_gets_a_cited_completion(live_server: Any) -> None:
-    with portal(live_server) as (server, key, key_id):
+def test_sdk_lists_the_model_and_gets_a_cited_completion(fast_server: FastServer) -> None:
+    with portal(fast_server) as (server, key, key_id):
         client = sdk(server, key)
         assert [m.id for m in client.models.list()] == ["advisor"]
         assert client.models.retrieve("advisor").owned_by == "advisor"
@@ -99,8 +103,8 @@ def test_sdk_lists_the_model_and_gets_a_cited_completion(live_server: Any) -> No
         assert stored[1].id == advisor["message_id"] and stored[1].content in content
 
 
-def test_sdk_streams_chunks_with_citations_and_usage(live_server: Any) -> None:
-    with portal(live_server) as (server, key, key_id):
+def test_sdk_streams_chunks_with_citations_and_usage(fast_server: FastServer) -> None:
+    with portal(fast_server) as (server, key, key_id):
         stream = sdk(server, key).chat.completions.create(
             model="advisor",
             messages=[{"role": "user", "content": CHURN_QUESTION}],
@@ -145,8 +149,8 @@ def test_sdk_streams_chunks_with_citations_and_usage(live_server: Any) -> None:
         assert "advisor" in json.loads(events[-2].removeprefix("data: "))
 
 
-def test_key_without_chat_scope_gets_403(live_server: Any) -> None:
-    with portal(live_server, "search", "feedback") as (server, key, _):
+def test_key_without_chat_scope_gets_403(fast_server: FastServer) -> None:
+    with portal(fast_server, "search", "feedback") as (server, key, _):
         with pytest.raises(openai.PermissionDeniedError) as denied:
             sdk(server, key).chat.completions.create(
                 model="advisor", messages=[{"role": "user", "content": CHURN_QUESTION}]
@@ -168,8 +172,8 @@ def test_key_without_chat_scope_gets_403(live_server: Any) -> None:
             assert chat.status_code == 403 and chat.json()["error"] == "forbidden"
 
 
-def test_revoked_key_gets_401_at_once(live_server: Any) -> None:
-    with portal(live_server) as (server, key, key_id):
+def test_revoked_key_gets_401_at_once(fast_server: FastServer) -> None:
+    with portal(fast_server) as (server, key, key_id):
         client = sdk(server, key)
         messages: Any = [{"role": "user", "content": CHURN_QUESTION}]
         assert client.chat.completions.create(model="advisor", messages=messages).choices[0].message.content
@@ -227,9 +231,9 @@ MALFORMED: list[tuple[str, Any, str | None]] = [
 
 @pytest.mark.parametrize(("case", "payload", "param"), MALFORMED, ids=[c[0] for c in MALFORMED])
 def test_malformed_requests_get_400_in_openai_shape(
-    live_server: Any, case: str, payload: Any, param: str | None
+    fast_server: FastServer, case: str, payload: Any, param: str | None
 ) -> None:
-    with portal(live_server) as (server, key, _), server.client() as http:
+    with portal(fast_server) as (server, key, _), server.client() as http:
         headers = {"Authorization": f"Bearer {key}"}
         reply = http.post("/v1/chat/completions", json=payload, headers=headers)
         error = assert_openai_error(reply, 400)
@@ -238,8 +242,8 @@ def test_malformed_requests_get_400_in_openai_shape(
             assert error["param"] is not None and error["param"].startswith(param), error
 
 
-def test_invalid_json_and_sdk_bad_request(live_server: Any) -> None:
-    with portal(live_server) as (server, key, _), server.client() as http:
+def test_invalid_json_and_sdk_bad_request(fast_server: FastServer) -> None:
+    with portal(fast_server) as (server, key, _), server.client() as http:
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         reply = http.post(
             "/v1/chat/completions", content=b'{"model": "advisor", "messages": [', headers=headers
@@ -268,8 +272,8 @@ def test_invalid_json_and_sdk_bad_request(live_server: Any) -> None:
             assert connection.execute(text("SELECT count(*) FROM conversations")).scalar_one() == 0
 
 
-def test_unknown_model_is_404(live_server: Any) -> None:
-    with portal(live_server) as (server, key, _):
+def test_unknown_model_is_404(fast_server: FastServer) -> None:
+    with portal(fast_server) as (server, key, _):
         client = sdk(server, key)
         with pytest.raises(openai.NotFoundError) as missing:
             client.chat.completions.create(
@@ -287,8 +291,8 @@ def test_unknown_model_is_404(live_server: Any) -> None:
             assert assert_openai_error(reply, 404)["param"] == "model"
 
 
-def test_follow_up_uses_the_earlier_messages(live_server: Any) -> None:
-    with portal(live_server) as (server, key, _):
+def test_follow_up_uses_the_earlier_messages(fast_server: FastServer) -> None:
+    with portal(fast_server) as (server, key, _):
         client = sdk(server, key)
         first = client.chat.completions.create(
             model="advisor", messages=[{"role": "user", "content": CHURN_QUESTION}]
@@ -317,8 +321,8 @@ def test_follow_up_uses_the_earlier_messages(live_server: Any) -> None:
         assert [m.role for m in stored] == ["user", "assistant"] and stored[0].content == follow_up
 
 
-def test_max_tokens_cuts_the_reply(live_server: Any) -> None:
-    with portal(live_server) as (server, key, _):
+def test_max_tokens_cuts_the_reply(fast_server: FastServer) -> None:
+    with portal(fast_server) as (server, key, _):
         completion = sdk(server, key).chat.completions.create(
             model="advisor", messages=[{"role": "user", "content": CHURN_QUESTION}], max_tokens=12
         )
@@ -343,19 +347,21 @@ def test_max_tokens_cuts_the_reply(live_server: Any) -> None:
         assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "length"
 
 
-def test_out_of_scope_question_abstains_without_sources(live_server: Any) -> None:
-    with portal(live_server) as (server, key, _):
+def test_out_of_scope_question_abstains_without_sources(fast_server: FastServer) -> None:
+    with portal(fast_server, **ABSTAIN_ON_UNKNOWN_NAMES) as (server, key, _):
         completion = sdk(server, key).chat.completions.create(
-            model="advisor", messages=[{"role": "user", "content": OFF_TOPIC_QUESTION}]
+            model="advisor", messages=[{"role": "user", "content": UNKNOWN_NAME_QUESTION}]
         )
         advisor = advisor_of(completion)
         assert advisor["abstained"] is True and advisor["citations"] == []
         assert "Sources:" not in (completion.choices[0].message.content or "")
 
 
-def test_temperature_reaches_the_language_model(live_server: Any, fake_openai: FakeOpenAIServer) -> None:
+def test_temperature_reaches_the_language_model(
+    fast_server: FastServer, fake_openai: FakeOpenAIServer
+) -> None:
     fake_openai.reply_with("Put the churn model behind a versioned API and monitor it for drift [1].")
-    with portal(live_server, llm=llm_settings(fake_openai)) as (server, key, _):
+    with portal(fast_server, llm=llm_settings(fake_openai)) as (server, key, _):
         completion = sdk(server, key).chat.completions.create(
             model="advisor", messages=[{"role": "user", "content": CHURN_QUESTION}], temperature=0.05
         )
@@ -387,10 +393,10 @@ def test_temperature_reaches_the_language_model(live_server: Any, fake_openai: F
 
 
 def test_access_log_names_the_key_id_never_the_key(
-    live_server: Any, caplog: pytest.LogCaptureFixture
+    fast_server: FastServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="advisor.access")
-    with portal(live_server) as (server, key, key_id):
+    with portal(fast_server) as (server, key, key_id):
         sdk(server, key).models.list()
     lines = [r.getMessage() for r in caplog.records if r.name == "advisor.access"]
     assert any("/v1/models" in line and f"key={key_id}" in line for line in lines), lines

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.api.helpers import SEARCH_RESULT_KEYS, assert_json_error
+from tests.plugins.fast import FastServer
 
 DRIFT = "How do we notice that our model's accuracy is drifting and decide when to retrain?"
 
 
-def test_search_returns_ranked_passages_of_the_right_shape(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_search_returns_ranked_passages_of_the_right_shape(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
         reply = http.post("/v1/search", json={"query": DRIFT, "k": 4})
         assert reply.status_code == 200, reply.text
         body = reply.json()
@@ -28,8 +27,8 @@ def test_search_returns_ranked_passages_of_the_right_shape(live_server: Any) -> 
         assert len(results) <= len(default_k) <= server.container.settings.retrieval.k
 
 
-def test_topic_filter_keeps_only_passages_with_that_topic(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_topic_filter_keeps_only_passages_with_that_topic(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
         query = {"query": "Who should own the model and how do we hire for it?", "k": 8}
         unfiltered = http.post("/v1/search", json=query).json()["results"]
         assert any("talent" not in r["topics"] for r in unfiltered), "the filter would prove nothing"
@@ -43,8 +42,8 @@ def test_topic_filter_keeps_only_passages_with_that_topic(live_server: Any) -> N
         assert all({"talent", "security-governance"} & set(r["topics"]) for r in either["results"])
 
 
-def test_unknown_topic_and_bad_queries_are_422(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_unknown_topic_and_bad_queries_are_422(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
         reply = http.post("/v1/search", json={"query": DRIFT, "topics": ["monitoring", "astrology"]})
         reason = assert_json_error(reply, 422, "invalid_request")
         assert "astrology" in reason and "monitoring" not in reason

@@ -1,3 +1,8 @@
+"""The real model end to end (full tier): a question in the corpus's own terms is answered with
+citations whose topics fit, and an off-topic one abstains. These are retrieval and answer quality,
+which only the real embedding model can show; the protocol around them (answer shape, storage,
+abstention without citations) is tested on the fast tier in test_chat.py and test_sse.py."""
+
 from __future__ import annotations
 
 from typing import Any

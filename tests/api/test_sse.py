@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from tests.api.helpers import (
+    ABSTAIN_ON_UNKNOWN_NAMES,
     CHAT_KEYS,
     CHURN_QUESTION,
-    OFF_TOPIC_QUESTION,
+    UNKNOWN_NAME_QUESTION,
     SSEEvent,
     assert_cites_consistently,
     llm_settings,
@@ -15,6 +16,7 @@ from tests.api.helpers import (
     stream_chat,
 )
 from tests.fakes.openai_server import FakeOpenAIServer
+from tests.plugins.fast import FastServer
 
 
 def _assert_well_ordered(events: list[SSEEvent]) -> dict[str, Any]:
@@ -34,8 +36,8 @@ def _assert_well_ordered(events: list[SSEEvent]) -> dict[str, Any]:
     return done
 
 
-def test_stream_sends_deltas_then_citations_then_done(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_stream_sends_deltas_then_citations_then_done(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
         reply, events = stream_chat(http, {"message": CHURN_QUESTION})
         assert reply.status_code == 200
         assert reply.headers["content-type"].startswith("text/event-stream")
@@ -58,15 +60,15 @@ def test_stream_sends_deltas_then_citations_then_done(live_server: Any) -> None:
             assert plain[key] == done[key], key
 
 
-def test_stream_of_an_abstention_is_well_ordered_too(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
-        _, events = stream_chat(http, {"message": OFF_TOPIC_QUESTION})
+def test_stream_of_an_abstention_is_well_ordered_too(fast_server: FastServer) -> None:
+    with fast_server(**ABSTAIN_ON_UNKNOWN_NAMES) as server, server.client() as http:
+        _, events = stream_chat(http, {"message": UNKNOWN_NAME_QUESTION})
         done = _assert_well_ordered(events)
         assert done["abstained"] is True and done["citations"] == []
 
 
-def test_stream_continues_a_conversation(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_stream_continues_a_conversation(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
         first = http.post("/v1/chat", json={"message": CHURN_QUESTION}).json()
         _, events = stream_chat(
             http, {"message": "What about the second step?", "conversation_id": first["conversation_id"]}
@@ -77,12 +79,12 @@ def test_stream_continues_a_conversation(live_server: Any) -> None:
         assert_cites_consistently(done)
 
 
-def test_stream_of_a_real_model_answer(live_server: Any, fake_openai: FakeOpenAIServer) -> None:
+def test_stream_of_a_real_model_answer(fast_server: FastServer, fake_openai: FakeOpenAIServer) -> None:
     fake_openai.reply_with(
         "Package the notebook code and ship a minimal version end to end [1]. "
         "Then add monitoring before go-live [2]."
     )
-    with live_server(llm=llm_settings(fake_openai)) as server, server.client() as http:
+    with fast_server(llm=llm_settings(fake_openai)) as server, server.client() as http:
         _, events = stream_chat(http, {"message": CHURN_QUESTION})
         done = _assert_well_ordered(events)
         assert "reset" not in [e.event for e in events]
@@ -92,11 +94,11 @@ def test_stream_of_a_real_model_answer(live_server: Any, fake_openai: FakeOpenAI
 
 
 def test_model_failing_mid_stream_resets_and_falls_back(
-    live_server: Any, fake_openai: FakeOpenAIServer
+    fast_server: FastServer, fake_openai: FakeOpenAIServer
 ) -> None:
     fake_openai.reply_with("Package the notebook code and ship a minimal version end to end [1].")
     fake_openai.stall(30, after_chunks=3)  # three words, then silence until the client times out
-    with live_server(llm=llm_settings(fake_openai, timeout=1.0)) as server, server.client() as http:
+    with fast_server(llm=llm_settings(fake_openai, timeout=1.0)) as server, server.client() as http:
         _, events = stream_chat(http, {"message": CHURN_QUESTION})
         kinds = [e.event for e in events]
         assert "reset" in kinds, kinds
@@ -109,8 +111,8 @@ def test_model_failing_mid_stream_resets_and_falls_back(
         assert metric(http.get("/metrics").text, "advisor_llm_fallbacks_total") == 1.0
 
 
-def test_a_failure_mid_stream_is_an_error_event(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_a_failure_mid_stream_is_an_error_event(own_index_server: FastServer) -> None:
+    with own_index_server() as server, server.client() as http:
         assert http.post("/v1/chat", json={"message": CHURN_QUESTION}).status_code == 200  # index loaded
         state = server.container.index_repository.get_index_state()
         assert state is not None

@@ -1,6 +1,8 @@
 """Fixtures for the widget tests: the app served on a port known before it starts (so a widget key
-can allow the service's own origin), a plain page server on another port (a foreign host site), and
-one headless Chromium per test module, driven by Playwright."""
+can allow the service's own origin), over the real components for the browser tests
+(``serve_on_port``) or the fast tier's (``widget_server``, for the HTTP tests), a plain page server
+on another port (a foreign host site), and one headless Chromium per test module, driven by
+Playwright."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import functools
 import shutil
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,8 @@ from typing import Any
 import pytest
 
 from advisor.app import create_app
-from tests.plugins.advisor_app import REPO, LiveServer, SettingsFactory, free_port, serve_app
+from tests.plugins.advisor_app import REPO, LiveServer, free_port, serve_app
+from tests.plugins.fast import FastContainer
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -45,10 +48,10 @@ def widget_keys(*origins: str, key: str = WIDGET_KEY, name: str = "demo") -> lis
 
 
 @pytest.fixture
-def widget_server(indexed_settings: SettingsFactory) -> Callable[..., Any]:
-    """widget_server(**overrides) -> context manager serving the app over the indexed corpus with a
-    widget key (WIDGET_KEY) allowing the server's own origin; `widget` overrides merge into the
-    widget section and `extra_keys` are further widget keys."""
+def widget_server(fast_container: FastContainer) -> Callable[..., AbstractContextManager[LiveServer]]:
+    """widget_server(**overrides) -> context manager serving the app over the fast tier's index
+    (tests/plugins/fast.py) with a widget key (WIDGET_KEY) allowing the server's own origin; `widget`
+    overrides merge into the widget section and `extra_keys` are further widget keys."""
 
     def start(
         *,
@@ -56,12 +59,11 @@ def widget_server(indexed_settings: SettingsFactory) -> Callable[..., Any]:
         extra_keys: Sequence[dict[str, Any]] = (),
         key: str = WIDGET_KEY,
         **overrides: Any,
-    ) -> Any:
-        def settings_for(origin: str) -> Any:
-            keys = widget_keys(origin, key=key) + list(extra_keys)
-            return indexed_settings(widget={"keys": keys, **(widget or {})}, **overrides)
-
-        return serve_on_port(settings_for)
+    ) -> AbstractContextManager[LiveServer]:
+        port = free_port()
+        keys = widget_keys(f"http://127.0.0.1:{port}", key=key) + list(extra_keys)
+        container = fast_container(widget={"keys": keys, **(widget or {})}, **overrides)
+        return serve_app(create_app(container=container), port)
 
     return start
 

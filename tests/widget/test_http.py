@@ -12,6 +12,7 @@ import pytest
 
 from advisor.auth import api_key_id
 from tests.api.helpers import CHURN_QUESTION, OFF_TOPIC_QUESTION, assert_json_error
+from tests.plugins.fast import FastServer
 from tests.widget.conftest import WIDGET_KEY
 
 API_KEY = "test-api-key-never-in-a-page-0123"
@@ -61,8 +62,8 @@ def test_demo_page_embeds_a_widget_key_and_never_an_api_key(widget_server: Any) 
         assert API_KEY not in page.text and "No widget key" not in page.text
 
 
-def test_demo_page_without_keys_and_with_no_matching_key(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_demo_page_without_keys_and_with_no_matching_key(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
         page = http.get("/").text  # local mode: the widget talks to the loopback service keylessly
         assert "data-widget-key" not in page and "No widget key" not in page
         assert http.post("/v1/chat", json={"message": OFF_TOPIC_QUESTION}).status_code == 200
@@ -71,11 +72,11 @@ def test_demo_page_without_keys_and_with_no_matching_key(live_server: Any) -> No
         "key": "wk_only-for-the-intranet-0123",
         "origins": ["https://intranet.example"],
     }
-    with live_server(widget={"keys": [foreign]}) as server, server.client() as http:
+    with fast_server(widget={"keys": [foreign]}) as server, server.client() as http:
         page = http.get("/").text
         assert "data-widget-key" not in page and "No widget key for this page" in page
         assert "advisor widget create-key --origin http://127.0.0.1:" in page
-    with live_server(widget={"demo_page": False}) as server, server.client() as http:
+    with fast_server(widget={"demo_page": False}) as server, server.client() as http:
         assert_json_error(http.get("/"), 404, "not_found")
 
 
