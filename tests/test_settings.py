@@ -210,6 +210,7 @@ def _advisor(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProc
     )
 
 
+@pytest.mark.slow  # runs the CLI as a process
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10"])
 def test_serve_refuses_a_public_host_without_keys(host: str, tmp_path: Path) -> None:
     done = _advisor("serve", "--host", host, tmp_path=tmp_path)
@@ -221,6 +222,7 @@ def test_serve_refuses_a_public_host_without_keys(host: str, tmp_path: Path) -> 
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow  # runs the CLI as a process
 def test_serve_with_invalid_settings_fails_with_one_line(tmp_path: Path) -> None:
     done = _advisor("serve", tmp_path=tmp_path, ADVISOR_API__KEYS='["changeme"]')
     assert done.returncode == 2, (done.stdout, done.stderr)
@@ -228,6 +230,7 @@ def test_serve_with_invalid_settings_fails_with_one_line(tmp_path: Path) -> None
     assert len(lines) == 1 and "ADVISOR_API__KEYS" in lines[0], done.stderr
 
 
+@pytest.mark.slow  # runs the CLI as a process
 def test_serve_with_missing_prompt_templates_fails_before_binding(tmp_path: Path) -> None:
     empty = tmp_path / "no-prompts"
     empty.mkdir()

@@ -204,7 +204,8 @@ class Container:
                 embedder, retriever = self.embedder, self.retriever
                 # The index loads while the model does: a replica is ready after the slower of them.
                 with ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-index") as pool:
-                    index_loaded = pool.submit(retriever.ready)
+                    # require_index raises (no index yet, Chroma down), so warm_error says why.
+                    index_loaded = pool.submit(retriever.require_index)
                     embedder.embed_query("warm-up")
                     index_loaded.result()
                 self.warm_error = None

@@ -27,6 +27,10 @@ HIRING_QUESTION = "How should we hire and retain ML engineers?"
 SECRETS_QUESTION = "How should we manage API keys and secrets for our ML pipeline?"
 OFF_TOPIC_QUESTION = "What is the best recipe for chocolate cake?"
 
+# Retrieval settings with a relevance floor no passage clears: every question is out of scope, whatever
+# the embedder (abstention tests on the fast tier, where the hashing embedder cannot tell off-topic).
+NOTHING_IN_SCOPE = {"retrieval": {"min_similarity": 0.99}}
+
 # A bold-headline numbered step of an answer: "2. **Ship it.** Why. [1]"
 NUMBERED_STEP = re.compile(r"^(\d+)\. \*\*(.+?)\*\*(.*?)((?: ?\[\d+(?:, \d+)*\])+)$", re.MULTILINE)
 _PASSAGE_HEADER = re.compile(r"^\[(\d+)\] (.+?)(?: — (.+))?$", re.MULTILINE)

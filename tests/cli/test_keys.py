@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from tests.plugins.advisor_app import SettingsFactory, serve
@@ -92,6 +93,7 @@ def test_create_list_revoke_round_trip_against_a_running_service(indexed_setting
     assert json.loads(final.stdout)[0]["active"] is False and json.loads(final.stdout)[0]["revoked_at"]
 
 
+@pytest.mark.slow  # runs the CLI as a process
 def test_bad_input_exits_with_a_clear_message(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
@@ -108,6 +110,7 @@ def test_bad_input_exits_with_a_clear_message(tmp_path: Path) -> None:
         assert keys_cli(data_dir, *args).returncode == 0, args
 
 
+@pytest.mark.slow  # runs the CLI as a process
 def test_serve_may_bind_beyond_loopback_once_a_database_key_exists(tmp_path: Path) -> None:
     # An empty prompts folder makes `serve` stop right after the bind check, so nothing is bound.
     data_dir, prompts = tmp_path / "data", tmp_path / "prompts"

@@ -1,13 +1,20 @@
-"""Follow-ups without an LLM: the heuristic rewrite, alone and through the answer service."""
+"""Follow-ups without an LLM: the heuristic rewrite, alone and through the answer service.
+
+The plumbing through the service (rewrite, retrieval with the rewrite, storage) runs on a fast
+container (tests/plugins/fast.py); that the rewrite leads the real model's retrieval to the step's
+document, and that the bare follow-up is out of scope for it, is the full tier's (extractive_container).
+"""
 
 from __future__ import annotations
 
 import pytest
 
+from advisor.compose.extractive import compose_extractive
 from advisor.compose.followup import needs_context, rewrite_followup
 from advisor.container import Container
 from advisor.types import Turn
-from tests.chat.helpers import NOTEBOOK_QUESTION, NUMBERED_STEP, ask
+from tests.chat.helpers import NOTEBOOK_QUESTION, NUMBERED_STEP, ask, retrieved
+from tests.plugins.fast import FastContainer
 
 ANSWER = (
     "Start here: refactor notebook logic into a tested package [1].\n\n"
@@ -70,26 +77,49 @@ def test_the_latest_exchange_is_the_context() -> None:
     )
 
 
+def test_a_follow_up_through_the_service_is_rewritten_about_the_step_it_names(
+    fast_container: FastContainer,
+) -> None:
+    container = fast_container()
+    first = ask(container, NOTEBOOK_QUESTION)
+    steps = {int(m.group(1)): m.group(2) for m in NUMBERED_STEP.finditer(first["answer"])}
+    follow_up = "Tell me more about the second step"
+
+    second = ask(container, follow_up, conversation_id=first["conversation_id"])
+    standalone = f"{follow_up} (about: {steps[2]}) (context: {NOTEBOOK_QUESTION})"
+    assert second["standalone_question"] == standalone
+    assert second["conversation_id"] == first["conversation_id"]
+    # Retrieval used the rewrite (which finds other passages than the bare follow-up); the composer
+    # works from the passages found for it.
+    bare, rewritten = (container.retriever.retrieve_passages(q).passages for q in (follow_up, standalone))
+    assert [p.chunk_id for p in bare] != [p.chunk_id for p in rewritten]
+    composed = compose_extractive(follow_up, retrieved(container, standalone))
+    assert second["answer"] == composed.text
+    assert [c["doc_id"] for c in second["citations"]] == [p.doc_id for p in composed.passages]
+    stored = container.conversations.list_messages(first["conversation_id"])
+    assert [(m.role, m.content) for m in stored] == [
+        ("user", NOTEBOOK_QUESTION),
+        ("assistant", first["answer"]),
+        ("user", follow_up),  # the team's own words are stored, the rewrite beside the answer
+        ("assistant", second["answer"]),
+    ]
+    assert stored[-1].standalone_question == standalone
+
+
 def test_a_follow_up_through_the_service_is_answered_about_the_step_it_names(
     extractive_container: Container,
 ) -> None:
     first = ask(extractive_container, NOTEBOOK_QUESTION)
     steps = {int(m.group(1)): (m.group(2), m.group(4)) for m in NUMBERED_STEP.finditer(first["answer"])}
-    headline, markers = steps[2]
+    _, markers = steps[2]
 
     second = ask(
         extractive_container, "Tell me more about the second step", conversation_id=first["conversation_id"]
-    )
-    assert second["standalone_question"] == (
-        f"Tell me more about the second step (about: {headline}) (context: {NOTEBOOK_QUESTION})"
     )
     assert second["abstained"] is False and second["citations"], second
     # The answer draws on the document behind step 2 of the first answer.
     step_doc = next(c["doc_id"] for c in first["citations"] if f"[{c['n']}]" in markers)
     assert step_doc in {c["doc_id"] for c in second["citations"]}
-    stored = extractive_container.conversations.list_messages(first["conversation_id"])
-    assert [m.role for m in stored] == ["user", "assistant", "user", "assistant"]
-    assert stored[-1].standalone_question == second["standalone_question"]
 
 
 def test_the_same_follow_up_without_a_conversation_is_out_of_scope(extractive_container: Container) -> None:

@@ -35,6 +35,7 @@ def _texts() -> list[str]:
     return forms
 
 
+@pytest.mark.slow  # exhaustive over every corpus line in every disguise
 def test_the_word_precheck_never_clears_an_attack() -> None:
     forms = _texts()
     matched = [t for t in forms if guard._PASSAGE_ATTACKS.search(t)]

@@ -1,14 +1,16 @@
 """The /advisor slash command: acknowledged at once, answered ephemerally through the response URL,
-shared in the channel by a button; help and per-channel initiatives."""
+shared in the channel by a button; help and per-channel initiatives. Fast tier: the app over the
+fast index (tests/plugins/fast.py), served over real HTTP, talking to the fake Slack Web API."""
 
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from advisor.slack.threads import principal_key
 from tests.api.helpers import CHURN_QUESTION
 from tests.fakes.slack_api import TEAM_ID, FakeSlackAPI
+from tests.plugins.advisor_app import LiveServer
+from tests.plugins.fast import FastServer
 from tests.slack.helpers import (
     CHANNEL,
     USER,
@@ -22,9 +24,9 @@ from tests.slack.helpers import (
 
 
 def test_the_command_is_acknowledged_at_once_and_answered_at_its_response_url(
-    live_server: Any, fake_slack: FakeSlackAPI
+    fast_server: FastServer, fake_slack: FakeSlackAPI
 ) -> None:
-    with live_server(slack=slack_settings(fake_slack)) as server, server.client() as http:
+    with fast_server(slack=slack_settings(fake_slack)) as server, server.client() as http:
         sender = SlackSender(http)
         started = time.monotonic()
         reply = sender.command(CHURN_QUESTION, fake_slack.response_url("ask-1"))
@@ -61,7 +63,7 @@ def test_the_command_is_acknowledged_at_once_and_answered_at_its_response_url(
         assert roles == ["user", "assistant", "user", "assistant"]
 
 
-def _conversation_of(server: Any, message_id: str) -> str:
+def _conversation_of(server: LiveServer, message_id: str) -> str:
     from advisor.store.slack_links import SlackLinks
 
     shared = SlackLinks(server.container.engine).shared_answer(message_id, principal_key(TEAM_ID))
@@ -69,8 +71,8 @@ def _conversation_of(server: Any, message_id: str) -> str:
     return shared.message.conversation_id
 
 
-def test_help_and_initiative(live_server: Any, fake_slack: FakeSlackAPI) -> None:
-    with live_server(slack=slack_settings(fake_slack)) as server, server.client() as http:
+def test_help_and_initiative(fast_server: FastServer, fake_slack: FakeSlackAPI) -> None:
+    with fast_server(slack=slack_settings(fake_slack)) as server, server.client() as http:
         sender = SlackSender(http)
         for text in ("", "help"):
             usage = sender.command(text, fake_slack.response_url("help")).json()["text"]

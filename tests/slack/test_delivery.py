@@ -1,21 +1,24 @@
 """Getting answers to Slack safely: rate limits retried after Retry-After, Slack's escaping, feedback
-buttons stored, and failures shown to the user instead of crashing the bot."""
+buttons stored, and failures shown to the user instead of crashing the bot. Fast tier: the app over
+the fast index (tests/plugins/fast.py); the LLM is the real OpenAI client against the fake server."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from pathlib import Path
 
 from tests.api.helpers import CHURN_QUESTION, llm_settings
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.plugins.advisor_app import SettingsFactory, serve
+from tests.plugins.fast import FastServer
 from tests.slack.helpers import SlackSender, buttons, mention, section_text, slack_settings
 
 
-def test_a_rate_limited_post_is_retried_after_retry_after(live_server: Any, fake_slack: FakeSlackAPI) -> None:
+def test_a_rate_limited_post_is_retried_after_retry_after(
+    fast_server: FastServer, fake_slack: FakeSlackAPI
+) -> None:
     fake_slack.rate_limit("chat.postMessage", times=1, retry_after=1)
-    with live_server(slack=slack_settings(fake_slack)) as _server, _server.client() as http:
+    with fast_server(slack=slack_settings(fake_slack)) as _server, _server.client() as http:
         event = mention(CHURN_QUESTION)
         SlackSender(http).event(event)
         fake_slack.wait_for_calls("chat.update")
@@ -29,13 +32,13 @@ def test_a_rate_limited_post_is_retried_after_retry_after(live_server: Any, fake
 
 
 def test_mass_mentions_in_an_answer_are_escaped(
-    live_server: Any, fake_slack: FakeSlackAPI, fake_openai: FakeOpenAIServer
+    fast_server: FastServer, fake_slack: FakeSlackAPI, fake_openai: FakeOpenAIServer
 ) -> None:
     fake_openai.reply_with(
         "Tell <!channel> and <@U0CEO> to ship behind a **canary release** first [1]. Q&A later."
     )
     with (
-        live_server(slack=slack_settings(fake_slack), llm=llm_settings(fake_openai)) as _server,
+        fast_server(slack=slack_settings(fake_slack), llm=llm_settings(fake_openai)) as _server,
         _server.client() as http,
     ):
         SlackSender(http).event(mention("How should we roll out a new model version safely?"))
@@ -48,8 +51,8 @@ def test_mass_mentions_in_an_answer_are_escaped(
     assert "*canary release*" in text and "**" not in text
 
 
-def test_a_feedback_click_is_stored(live_server: Any, fake_slack: FakeSlackAPI) -> None:
-    with live_server(slack=slack_settings(fake_slack)) as server, server.client() as http:
+def test_a_feedback_click_is_stored(fast_server: FastServer, fake_slack: FakeSlackAPI) -> None:
+    with fast_server(slack=slack_settings(fake_slack)) as server, server.client() as http:
         sender = SlackSender(http)
         event = mention(CHURN_QUESTION)
         sender.event(event)
@@ -77,16 +80,17 @@ def test_a_feedback_click_is_stored(live_server: Any, fake_slack: FakeSlackAPI) 
 
 
 def test_failures_are_shown_in_the_thread_and_the_bot_keeps_working(
-    make_settings: SettingsFactory, live_server: Any, fake_slack: FakeSlackAPI
+    fast_server: FastServer, fake_slack: FakeSlackAPI, tmp_path: Path
 ) -> None:
-    # No index: the user is told, in the thread, instead of getting silence.
-    with serve(make_settings(slack=slack_settings(fake_slack))) as server, server.client() as http:
+    # No index (an empty data directory): the user is told, in the thread, instead of getting silence.
+    empty = {"data_dir": tmp_path / "empty", "slack": slack_settings(fake_slack)}
+    with fast_server(fresh_vectors=True, **empty) as server, server.client() as http:
         SlackSender(http).event(mention(CHURN_QUESTION))
         (update,) = fake_slack.wait_for_calls("chat.update")
         assert "not ready yet" in section_text(update)
     fake_slack.reset()
 
-    with live_server(slack=slack_settings(fake_slack, workers=1)) as server, server.client() as http:
+    with fast_server(slack=slack_settings(fake_slack, workers=1)) as server, server.client() as http:
         sender = SlackSender(http)
         # Slack refuses the answer once: the placeholder is replaced by an apology, not left spinning.
         fake_slack.fail("chat.update", "msg_too_long", times=1)
@@ -104,12 +108,12 @@ def test_failures_are_shown_in_the_thread_and_the_bot_keeps_working(
 
 
 def test_a_long_answer_arrives_in_several_messages_within_slack_limits(
-    live_server: Any, fake_slack: FakeSlackAPI, fake_openai: FakeOpenAIServer
+    fast_server: FastServer, fake_slack: FakeSlackAPI, fake_openai: FakeOpenAIServer
 ) -> None:
     paragraph = "Roll out behind a canary, watch the error budget and keep a rollback ready [1]. " * 12
     fake_openai.reply_with("\n\n".join(f"**Step {n}.** {paragraph}" for n in range(1, 13)))
     with (
-        live_server(slack=slack_settings(fake_slack), llm=llm_settings(fake_openai)) as _server,
+        fast_server(slack=slack_settings(fake_slack), llm=llm_settings(fake_openai)) as _server,
         _server.client() as http,
     ):
         event = mention("How should we roll out a new model version safely?")

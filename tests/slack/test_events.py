@@ -1,13 +1,13 @@
 """The Slack bot over real HTTP: signed Events API requests to the running app, answers observed at
-a fake Slack Web API. Mentions and DMs are answered once, in their thread; threads are conversations."""
+a fake Slack Web API. Mentions and DMs are answered once, in their thread; threads are conversations.
+Fast tier: the app over the fast index (tests/plugins/fast.py)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from advisor.store.slack_links import thread_conversation_id
 from tests.api.helpers import CHURN_QUESTION
-from tests.fakes.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID, FakeSlackAPI
+from tests.fakes.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID, FakeSlackAPI, SlackCall
+from tests.plugins.fast import FastServer
 from tests.slack.helpers import (
     CHANNEL,
     SlackSender,
@@ -20,15 +20,15 @@ from tests.slack.helpers import (
 )
 
 
-def answered(fake: FakeSlackAPI, count: int = 1) -> list[Any]:
+def answered(fake: FakeSlackAPI, count: int = 1) -> list[SlackCall]:
     """The first ``count`` answers (chat.update of a placeholder), waiting for them."""
     return fake.wait_for_calls("chat.update", count)[:count]
 
 
 def test_a_mention_gets_one_threaded_answer_with_sources_and_buttons(
-    live_server: Any, fake_slack: FakeSlackAPI
+    fast_server: FastServer, fake_slack: FakeSlackAPI
 ) -> None:
-    with live_server(slack=slack_settings(fake_slack)) as server, server.client() as http:
+    with fast_server(slack=slack_settings(fake_slack)) as server, server.client() as http:
         event = mention(CHURN_QUESTION)
         reply = SlackSender(http).event(event)
         assert reply.status_code == 200, reply.text
@@ -52,17 +52,17 @@ def test_a_mention_gets_one_threaded_answer_with_sources_and_buttons(
 
 
 def test_a_retried_delivery_is_not_answered_again_even_after_a_restart(
-    live_server: Any, fake_slack: FakeSlackAPI
+    fast_server: FastServer, fake_slack: FakeSlackAPI
 ) -> None:
     event = mention(CHURN_QUESTION)
-    with live_server(slack=slack_settings(fake_slack)) as server, server.client() as http:
+    with fast_server(slack=slack_settings(fake_slack)) as server, server.client() as http:
         assert SlackSender(http).event(event, event_id="EvFIRST").status_code == 200
         answered(fake_slack)
 
     # A new process on the same database (a restart, or another replica) gets Slack's retry.
     # One worker: the retry is handled before the sentinel event, so once the sentinel is answered
     # the retry has certainly been processed, and must have produced nothing.
-    with live_server(slack=slack_settings(fake_slack, workers=1)) as server, server.client() as http:
+    with fast_server(slack=slack_settings(fake_slack, workers=1)) as server, server.client() as http:
         sender = SlackSender(http)
         retry_headers = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
         assert sender.event(event, event_id="EvFIRST", headers=retry_headers).status_code == 200
@@ -75,9 +75,9 @@ def test_a_retried_delivery_is_not_answered_again_even_after_a_restart(
 
 
 def test_a_second_message_in_the_thread_continues_the_conversation(
-    live_server: Any, fake_slack: FakeSlackAPI
+    fast_server: FastServer, fake_slack: FakeSlackAPI
 ) -> None:
-    with live_server(slack=slack_settings(fake_slack)) as server, server.client() as http:
+    with fast_server(slack=slack_settings(fake_slack)) as server, server.client() as http:
         sender = SlackSender(http)
         first = mention(CHURN_QUESTION)
         sender.event(first)
@@ -101,9 +101,9 @@ def test_a_second_message_in_the_thread_continues_the_conversation(
 
 
 def test_direct_messages_are_answered_and_other_messages_ignored(
-    live_server: Any, fake_slack: FakeSlackAPI
+    fast_server: FastServer, fake_slack: FakeSlackAPI
 ) -> None:
-    with live_server(slack=slack_settings(fake_slack, workers=1)) as server, server.client() as http:
+    with fast_server(slack=slack_settings(fake_slack, workers=1)) as server, server.client() as http:
         sender = SlackSender(http)
         # Ignored: our own message, another bot, a top-level channel message without a mention, an edit.
         sender.event(message("I am the bot", user=BOT_USER_ID, bot_id=BOT_ID))
@@ -122,9 +122,9 @@ def test_direct_messages_are_answered_and_other_messages_ignored(
 
 
 def test_a_mention_inside_our_thread_is_answered_once_though_slack_sends_two_events(
-    live_server: Any, fake_slack: FakeSlackAPI
+    fast_server: FastServer, fake_slack: FakeSlackAPI
 ) -> None:
-    with live_server(slack=slack_settings(fake_slack, workers=1)) as _server, _server.client() as http:
+    with fast_server(slack=slack_settings(fake_slack, workers=1)) as _server, _server.client() as http:
         sender = SlackSender(http)
         first = mention(CHURN_QUESTION)
         sender.event(first)

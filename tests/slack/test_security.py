@@ -11,13 +11,14 @@ import pytest
 from advisor.settings import SettingsError, load_settings
 from tests.api.helpers import CHURN_QUESTION
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlackAPI
+from tests.plugins.fast import FastServer
 from tests.slack.helpers import SlackSender, mention, slack_settings
 
 
 def test_forged_and_stale_signatures_get_401_and_no_answer(
-    live_server: Any, fake_slack: FakeSlackAPI
+    fast_server: FastServer, fake_slack: FakeSlackAPI
 ) -> None:
-    with live_server(slack=slack_settings(fake_slack)) as _server, _server.client() as http:
+    with fast_server(slack=slack_settings(fake_slack)) as _server, _server.client() as http:
         sender = SlackSender(http)
         forged = sender.event(mention(CHURN_QUESTION), secret="not-the-signing-secret-at-all")
         assert forged.status_code == 401
@@ -32,8 +33,8 @@ def test_forged_and_stale_signatures_get_401_and_no_answer(
         assert len(fake_slack.calls_to("chat.postMessage")) == 1, "only the genuine request was answered"
 
 
-def test_url_verification_challenge_is_answered(live_server: Any, fake_slack: FakeSlackAPI) -> None:
-    with live_server(slack=slack_settings(fake_slack)) as _server, _server.client() as http:
+def test_url_verification_challenge_is_answered(fast_server: FastServer, fake_slack: FakeSlackAPI) -> None:
+    with fast_server(slack=slack_settings(fake_slack)) as _server, _server.client() as http:
         reply = SlackSender(http).post(
             '{"token": "t", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", '
             '"type": "url_verification"}',
@@ -43,8 +44,8 @@ def test_url_verification_challenge_is_answered(live_server: Any, fake_slack: Fa
         assert reply.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
 
 
-def test_the_service_starts_without_slack_and_has_no_slack_route(live_server: Any) -> None:
-    with live_server() as server, server.client() as http:
+def test_the_service_starts_without_slack_and_has_no_slack_route(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
         assert http.get("/healthz").status_code == 200
         assert http.post("/slack/events", content=b"{}").status_code == 404
         assert "/slack/events" not in http.get("/openapi.json").text

@@ -46,8 +46,12 @@ def create_key(
         origins.append(normal)
     try:
         entry = WidgetKey(name=name, key=generate_widget_key(), origins=origins)
-    except ValueError as exc:
-        typer.echo(f"advisor: --name {name!r} is not a valid key name: {exc}", err=True)
+    except ValueError:
+        typer.echo(
+            f"advisor: --name {name!r} is not a valid key name: use letters, digits, '.', '_' or '-' "
+            "(up to 64, starting with a letter or digit)",
+            err=True,
+        )
         raise typer.Exit(2) from None
     key = entry.key.get_secret_value()
     item = {"name": entry.name, "key": key, "origins": entry.origins}
