@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import sys
 import types
 from collections.abc import Iterator
@@ -21,7 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from advisor.cli import common
+from advisor.cli.main import app as cli_app
 from advisor.container import Container
 from advisor.evals.suite import EvalError, EvalOptions, evaluate
 from advisor.settings import Settings
@@ -331,3 +335,33 @@ def test_a_broken_dataset_row_stops_the_run_naming_file_and_line(
     assert str(stopped.value).startswith(f"{path}:{line}: {reason}"), stopped.value
     assert factory.built == [], "no container is built for a broken suite"
     assert not (tmp_path / "report").exists()
+
+
+def test_the_eval_command_prints_its_tables_and_exits_1_naming_the_failed_metric(
+    factory: Any, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    evals = write_suite(tmp_path / "evals")
+    shutil.copytree(POISONED, evals / "fixtures" / "poisoned")
+    monkeypatch.setattr(common, "container_factory", lambda: factory)
+    monkeypatch.setattr(common, "load_settings", lambda: settings)
+    out = tmp_path / "cli-report"
+    args = ["eval", "--evals-dir", str(evals), "--out", str(out), "--composer", "extractive"]
+    done = CliRunner().invoke(cli_app, args, env={"COLUMNS": "250"})  # rich tables, unwrapped
+    assert done.exit_code == 1, done.output
+    assert "Retrieval (document level)" in done.stdout and "Answers" in done.stdout
+    assert "citations.validity" in done.stdout and f"report: {out / 'report.html'}" in done.stdout
+    assert "FAIL answer.rouge_l" in done.stderr
+    assert done.stderr.strip().endswith("advisor: evaluation failed: answer.rouge_l")
+    assert (out / "report.html").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--composer", "gpt"], "advisor: --composer must be extractive or llm, not 'gpt'"),
+        (["--degrade", "half"], "advisor: --degrade must be k1 or shuffle, not 'half'"),
+    ],
+)
+def test_the_eval_command_refuses_unknown_choices(args: list[str], message: str) -> None:
+    done = CliRunner().invoke(cli_app, ["eval", *args])
+    assert (done.exit_code, done.stderr.strip()) == (2, message)

@@ -4,6 +4,7 @@ and the CLI as a caller of the chat core. Light: heavy modules are imported when
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
@@ -58,10 +59,15 @@ def load_settings() -> Settings:
     return settings
 
 
-def build_container() -> Container:
+def container_factory() -> Callable[[Settings], Container]:
+    """How commands build containers from settings (tests hand in one with fast components)."""
     from advisor.container import Container
 
-    return Container(load_settings())
+    return Container
+
+
+def build_container() -> Container:
+    return container_factory()(load_settings())
 
 
 def cli_caller() -> Caller:

@@ -69,6 +69,7 @@ def eval_command(
     """Run the offline evaluation suite (retrieval, answers, citations, abstention, injection)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from advisor.cli import common
     from advisor.cli.common import fail, load_settings
     from advisor.evals.suite import EvalError, EvalOptions, evaluate, recalibrate
 
@@ -87,12 +88,12 @@ def eval_command(
         update_baseline=update_baseline,
     )
     settings = load_settings()
+    build = common.container_factory()
     if calibrate:
-        from advisor.container import Container
         from advisor.evals.suite import configure
 
         try:
-            path, fitted = recalibrate(Container(configure(settings, "extractive")), options)
+            path, fitted = recalibrate(build(configure(settings, "extractive")), options)
         except EvalError as exc:
             fail(str(exc))
         typer.echo(
@@ -114,7 +115,7 @@ def eval_command(
             bar.update(task, description=phase, total=total, completed=done)
 
         try:
-            report = evaluate(settings, options, progress)
+            report = evaluate(settings, options, progress, build=build)
         except EvalError as exc:
             fail(str(exc))
     _print(report, out)
