@@ -3,7 +3,6 @@ events of a streamed turn. Channels build requests from their protocol and rende
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypeAlias
@@ -139,7 +138,3 @@ def initiative_text(initiative: Initiative | None) -> str | None:
     parts = [f"{key}: {value}" for key, value in initiative.items() if value not in (None, "", [])]
     return "; ".join(parts) or None
 
-
-def history_turns(messages: Sequence[tuple[str, str]]) -> tuple[Turn, ...]:
-    """(role, content) pairs as turns, dropping roles a turn cannot have."""
-    return tuple(Turn(role, content) for role, content in messages if role in ("user", "assistant"))  # type: ignore[arg-type]
