@@ -137,4 +137,3 @@ def initiative_text(initiative: Initiative | None) -> str | None:
         return initiative.strip() or None
     parts = [f"{key}: {value}" for key, value in initiative.items() if value not in (None, "", [])]
     return "; ".join(parts) or None
-
