@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from advisor.components.embedder import Embedder
     from advisor.components.vector_store import VectorStore
     from advisor.compose.llm import LLMComposer
+    from advisor.guidance.rules import GuidanceRules
     from advisor.ingest.indexer import Indexer
     from advisor.retrieval.retriever import Retriever
     from advisor.store.api_keys import ApiKeyStore
@@ -133,7 +134,14 @@ class Container:
     def retriever(self) -> Retriever:
         from advisor.retrieval.retriever import Retriever
 
-        return Retriever(self.settings, self.embedder, self.vectors, self.index_repository)
+        return Retriever(self.settings, self.embedder, self.vectors, self.index_repository, self.rules)
+
+    @cached_property
+    def rules(self) -> GuidanceRules:
+        """The answering rules (knowledge/rules/*.toml); a broken file fails at start-up."""
+        from advisor.guidance.rules import load_rules
+
+        return load_rules(self.settings.rules_dir)
 
     @cached_property
     def indexer(self) -> Indexer:
@@ -160,7 +168,7 @@ class Container:
         from advisor.chat.composing import ComposerChain
         from advisor.compose.extractive import ExtractiveComposer
 
-        extractive = ExtractiveComposer()
+        extractive = ExtractiveComposer(self.rules)
         if self.llm is None:
             return ComposerChain(extractive, None, self.metrics)
         return ComposerChain(self.llm, extractive, self.metrics)
@@ -190,7 +198,7 @@ class Container:
 
         retriever = retriever or self.retriever
         keeper = Conversations(conversations or self.conversations, self.settings.limits.max_history_messages)
-        pipeline = TurnPipeline(retriever, self.composers, keeper, self.metrics)
+        pipeline = TurnPipeline(retriever, self.composers, keeper, self.metrics, self.rules)
         admission = Admission(self.settings, retriever, self.rate_limiter)
         return ChatService(admission, keeper, pipeline, retriever, self.metrics)
 

@@ -170,6 +170,11 @@ class Settings(BaseSettings):
     prompts_dir: Path | None = Field(
         default=None, description="Prompt templates; default the bundled prompts/."
     )
+    rules_dir: Path | None = Field(
+        default=None,
+        description="Answering rules a domain expert may edit (question kinds, section materials, "
+        "initiative facts, synonyms); default the bundled knowledge/rules/.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)

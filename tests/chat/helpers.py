@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,10 @@ from advisor.api.routers.chat import sse_events
 from advisor.api.schemas import ChatOut
 from advisor.auth import LOCAL_PRINCIPAL
 from advisor.chat.model import Caller, ChatRequest
+from advisor.chat.pipeline import passages_for
 from advisor.container import Container
+from advisor.guidance.facts import extract_facts
+from advisor.guidance.questions import read_question
 from advisor.types import Passage
 from tests.fakes.openai_server import FakeOpenAIServer
 
@@ -74,11 +78,21 @@ def stream(container: Container, message: str, **request: Any) -> list[StreamEve
     return [StreamEvent(name, data) for event in chat.stream(turn) for name, data in sse_events(event)]  # type: ignore[misc]
 
 
-def retrieved(container: Container, question: str, k: int | None = None) -> list[Passage]:
-    """The passages the service composes from: the top k plus the leading documents' first steps."""
+def retrieved(
+    container: Container,
+    question: str,
+    k: int | None = None,
+    said: Sequence[str] = (),
+    asked: str | None = None,
+) -> list[Passage]:
+    """The passages the service composes from: the top k, the leading documents' first steps, and
+    the first steps behind the facts in what the user ``said`` (the initiative, earlier questions)."""
     found = container.retriever.retrieve_passages(question, k)
     assert found.in_scope and found.passages, question
-    return found.passages + container.retriever.action_passages(found.passages)
+    facts = extract_facts(said, container.rules)
+    return passages_for(
+        container.retriever, found.passages, facts, read_question(asked or question, container.rules).general
+    )
 
 
 def cited(answer: str) -> list[int]:

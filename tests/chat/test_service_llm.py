@@ -308,7 +308,7 @@ def test_a_follow_up_is_rewritten_by_the_model_and_retrieved_with_the_rewrite(
 
     # Retrieval used the rewrite (which finds other passages than the follow-up's own words).
     answer_prompt = human_message(answer_request.messages)
-    expected = retrieved(container, REWRITE)
+    expected = retrieved(container, REWRITE, said=[DRIFT_QUESTION], asked=FOLLOW_UP)
     assert [(p.title, p.section) for p in prompt_passages(answer_prompt)] == [
         (p.title, p.section) for p in expected
     ]

@@ -97,7 +97,7 @@ def test_ask_json_prints_the_chat_response_object(advisor: Run, cli_data_dir: Pa
     )
     assert follow.returncode == 0, follow.stderr
     answer, _, tail = follow.stdout.partition("\nSources:\n")
-    assert re.search(r"^1\. \*\*", answer, re.MULTILINE), follow.stdout
+    assert re.search(r"^\d+\. \*\*", answer, re.MULTILINE), follow.stdout
     assert re.search(r"^  \[1\] .+ > .+ \(.+\.md\)$", tail, re.MULTILINE), follow.stdout
     assert tail.rstrip().endswith(f"conversation: {body['conversation_id']}")
 

@@ -51,6 +51,9 @@ def _full_context() -> dict[str, dict[str, object]]:
             "initiative": "An internal HR assistant for policy questions.",
             "history": history,
             "passages": _passages(),
+            "kind": "checklist",
+            "kind_hint": "Answer with a checklist of things to verify.",
+            "facts": ["two data scientists (a small team)"],
         },
         "rewrite": {"question": "And how often?", "history": history},
     }
@@ -160,7 +163,16 @@ def test_injection_in_question_and_history_cannot_close_their_fences(library: Pr
 
 
 def test_answer_without_initiative_history_or_passages(library: PromptLibrary) -> None:
-    text = library.render("answer", question="What first?", initiative=None, history=[], passages=[])
+    text = library.render(
+        "answer",
+        question="What first?",
+        initiative=None,
+        history=[],
+        passages=[],
+        kind=None,
+        kind_hint="",
+        facts=[],
+    )
     assert "<initiative>" not in text and "<history>" not in text
     assert "no passages" in _fence(text, "passages")
 

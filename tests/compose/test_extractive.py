@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from advisor.compose.extractive import Composition, compose_extractive, topic_label
+from advisor.compose.extractive import Composition, compose_extractive
 from advisor.compose.grounding import build_citations, cited_numbers
 from advisor.container import Container
 from advisor.types import Passage
@@ -22,9 +22,9 @@ from tests.chat.helpers import (
 )
 
 ORDINARY_QUESTIONS = [NOTEBOOK_QUESTION, DRIFT_QUESTION, VALUE_QUESTION, HIRING_QUESTION, SECRETS_QUESTION]
+HOW_TO_NOTEBOOK = "How do we get our churn model from a notebook into production?"
 SIGNS_QUESTION = "What are the warning signs that our AI project is failing?"
 _SYMPTOM_SECTION = re.compile(r"warning signs|\bsigns\b|pitfall|mistake|anti-pattern|symptom", re.IGNORECASE)
-_HEADER = re.compile(r"^\*\*(.+)\*\*$")
 
 
 def _compose(container: Container, question: str, initiative: str | None = None) -> Composition:
@@ -43,23 +43,24 @@ def _steps(composition: Composition) -> list[tuple[int, str, str, list[int]]]:
     ]
 
 
-@pytest.mark.parametrize("question", ORDINARY_QUESTIONS)
-def test_opens_directly_then_gives_three_to_six_cited_recommendations(
+HOW_TO_QUESTIONS = [HOW_TO_NOTEBOOK, DRIFT_QUESTION, VALUE_QUESTION, HIRING_QUESTION, SECRETS_QUESTION]
+
+
+@pytest.mark.parametrize("question", HOW_TO_QUESTIONS)
+def test_opens_with_the_first_action_then_numbers_the_rest(
     extractive_container: Container, question: str
 ) -> None:
     composition = _compose(extractive_container, question)
-    opening, _, rest = composition.text.partition("\n\n")
-    assert "\n" not in opening and opening.startswith("Start here: "), composition.text
-    assert re.search(r"\[1\]\.", opening), opening
-
+    opening = composition.text.partition("\n\n")[0]
+    assert "\n" not in opening and opening.startswith("Start here: **"), composition.text
+    assert re.search(r"\[1\]$", opening), opening
     steps = _steps(composition)
-    assert 3 <= len(steps) <= 6, composition.text
-    assert [s[0] for s in steps] == list(range(1, len(steps) + 1))
-    # Every numbered line is a recommendation that ends with its citations.
-    numbered_lines = [line for line in rest.splitlines() if re.match(r"^\d+\. ", line)]
-    assert len(numbered_lines) == len(steps), composition.text
-    # The opening names the first recommendation.
-    assert steps[0][1].rstrip(".").lower() in opening.lower()
+    assert 2 <= len(steps) <= 6, composition.text
+    assert [s[0] for s in steps] == list(range(2, len(steps) + 2))  # the opening is step 1
+    # The opening's advice is not repeated as a step.
+    first = re.match(r"Start here: \*\*(.+?)\*\*", opening).group(1).lower()
+    assert all(s[1].lower() != first for s in steps)
+    assert len(composition.text.split()) <= 250
 
 
 @pytest.mark.parametrize("question", ORDINARY_QUESTIONS)
@@ -83,38 +84,6 @@ def test_every_recommendation_is_quoted_from_the_passage_it_cites(
             assert _plain(detail).rstrip(".…")[:60] in source, (detail, source)
 
 
-def test_recommendations_are_grouped_by_topic_when_there_are_several(extractive_container: Container) -> None:
-    # Passages from two subjects, so the answer spans topics whatever the corpus's exact wording.
-    drift = "How do we detect data drift and decide when to retrain?"
-    passages = (
-        retrieved(extractive_container, NOTEBOOK_QUESTION)[:3] + retrieved(extractive_container, drift)[:3]
-    )
-    composition = compose_extractive(f"{NOTEBOOK_QUESTION} {drift}", passages)
-    lines = composition.text.splitlines()
-    headers = [m.group(1) for line in lines if (m := _HEADER.match(line))]
-    assert len(headers) >= 2, composition.text
-    assert len(set(headers)) == len(headers)  # each topic is one contiguous group
-
-    # Each step sits under the label of its cited passage's primary topic.
-    current = ""
-    for line in lines:
-        if header := _HEADER.match(line):
-            current = header.group(1)
-        elif step := NUMBERED_STEP.match(line):
-            passage = composition.passages[cited_numbers(step.group(4))[0] - 1]
-            assert topic_label(passage.topics[0]) == current, (line, passage.topics)
-    covers = lines[0].split(" covers ", 1)[1]
-    assert all(header.lower() in covers for header in headers), (headers, lines[0])
-
-
-def test_a_single_topic_answer_has_no_group_headers(extractive_container: Container) -> None:
-    composition = _compose(extractive_container, "How do we monitor drift?")
-    topics = {composition.passages[s[3][0] - 1].topics[0] for s in _steps(composition)}
-    assert topics == {"monitoring"}, composition.text
-    assert not any(_HEADER.match(line) for line in composition.text.splitlines())
-    assert "covers monitoring." in composition.text.splitlines()[0]
-
-
 @pytest.mark.parametrize("question", [NOTEBOOK_QUESTION, HIRING_QUESTION])
 def test_the_same_input_gives_the_same_text(extractive_container: Container, question: str) -> None:
     first = _compose(extractive_container, question)
@@ -131,22 +100,34 @@ def test_an_ordinary_question_gets_no_warning_signs(extractive_container: Contai
     assert not [s for s in sections if _SYMPTOM_SECTION.search(s)], sections
 
 
-def test_a_question_about_warning_signs_may_get_them(extractive_container: Container) -> None:
-    # The control for the test above: the symptom filter depends on the question.
+def test_a_question_about_warning_signs_lists_them_but_never_as_steps(
+    extractive_container: Container,
+) -> None:
+    # The control for the test above: asked for signs, the answer lists them, as signs.
     passages = retrieved(extractive_container, SIGNS_QUESTION)
     assert any(_SYMPTOM_SECTION.search(p.section) for p in passages)
     composition = compose_extractive(SIGNS_QUESTION, passages)
-    sections = [composition.passages[s[3][0] - 1].section for s in _steps(composition)]
-    assert any(_SYMPTOM_SECTION.search(s) for s in sections), composition.text
+    assert composition.text.startswith("Warning signs to look for:"), composition.text
+    bullets = [line for line in composition.text.splitlines() if line.startswith("- ")]
+    cited = [composition.passages[cited_numbers(line)[0] - 1].section for line in bullets]
+    assert any(_SYMPTOM_SECTION.search(s) for s in cited), composition.text
+    steps = [composition.passages[s[3][0] - 1].section for s in _steps(composition)]
+    assert steps and not [s for s in steps if _SYMPTOM_SECTION.search(s)], composition.text
 
 
-def test_an_initiative_leads_the_opening(extractive_container: Container) -> None:
-    initiative = "A churn model for a telecom, two data scientists, no MLOps yet"
-    composition = _compose(extractive_container, NOTEBOOK_QUESTION, initiative)
-    assert composition.text.startswith(f"For your initiative ({initiative}), start here: ")
-    long = "churn " * 60
-    opening = _compose(extractive_container, NOTEBOOK_QUESTION, long).text.splitlines()[0]
-    assert "…), start here: " in opening and len(opening) < 400
+def test_the_initiative_s_facts_each_get_a_line_in_the_team_s_words(extractive_container: Container) -> None:
+    initiative = "Telecom churn model, data in three CRMs, two data scientists, no MLOps yet"
+    passages = retrieved(extractive_container, "Where do we start?", said=[initiative])
+    composition = compose_extractive("Where do we start?", passages, initiative)
+    situation = composition.text.split("**For your situation:**", 1)[1]
+    for said in ("data in three CRMs", "two data scientists", "no MLOps yet"):
+        line = next(line for line in situation.splitlines() if said in line)
+        assert re.search(r"\*\*You mentioned .+?:\*\* \S.+ \[\d+\]$", line), line
+    # The opening does not just echo the initiative back.
+    assert initiative not in composition.text
+    long = "churn " * 60 + ", data in three CRMs"
+    text = _compose(extractive_container, "Where do we start?", long).text
+    assert "churn churn churn churn" not in text
 
 
 def test_no_passages_compose_nothing() -> None:
@@ -184,12 +165,14 @@ def test_prose_passages_still_give_cited_sentences() -> None:
         ),
     ]
     composition = compose_extractive("How should we deploy a model safely?", passages)
-    steps = _steps(composition)
-    assert 3 <= len(steps) <= 4, composition.text
+    lines = [line for line in composition.text.splitlines() if re.search(r"\[\d+\]$", line)]
+    assert 3 <= len(lines) <= 4, composition.text
     assert composition.passages == passages  # both cited, the more relevant first
     assert "This document" not in composition.text
-    for _, headline, _, numbers in steps:
-        assert headline.rstrip(".") in passages[numbers[0] - 1].text
+    for line in lines:
+        number = int(re.search(r"\[(\d+)\]$", line).group(1))
+        sentence = re.sub(r"^(?:Start here: |- |\d+\. )", "", line).rsplit(" [", 1)[0].replace("**", "")
+        assert sentence.rstrip(".")[1:] in passages[number - 1].text, line
 
 
 def test_the_service_answers_with_the_composition(extractive_container: Container) -> None:

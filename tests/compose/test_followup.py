@@ -93,7 +93,8 @@ def test_a_follow_up_through_the_service_is_rewritten_about_the_step_it_names(
     # works from the passages found for it.
     bare, rewritten = (container.retriever.retrieve_passages(q).passages for q in (follow_up, standalone))
     assert [p.chunk_id for p in bare] != [p.chunk_id for p in rewritten]
-    composed = compose_extractive(follow_up, retrieved(container, standalone))
+    passages = retrieved(container, standalone, said=[NOTEBOOK_QUESTION], asked=follow_up)
+    composed = compose_extractive(follow_up, passages, said=[NOTEBOOK_QUESTION], standalone=standalone)
     assert second["answer"] == composed.text
     assert [c["doc_id"] for c in second["citations"]] == [p.doc_id for p in composed.passages]
     stored = container.conversations.list_messages(first["conversation_id"])

@@ -161,8 +161,12 @@ RETRIEVAL_METRICS = {"hit@5", "recall@5", "mrr@10", "ndcg@10"}
 ANSWER_METRICS = {
     "abstention.false_refusal",
     "abstention.recall",
+    "answer.junk_steps",
+    "answer.median_words",
     "answer.must_include",
+    "answer.must_not_include",
     "answer.rouge_l",
+    "answer.words",
     "citations.invalid",
     "citations.precision",
     "citations.recall",
@@ -177,7 +181,9 @@ ANSWER_METRICS = {
     "latency.p95_ms",
     "multiturn.cited_relevant",
     "multiturn.false_refusal",
+    "multiturn.junk_steps",
     "multiturn.must_include",
+    "multiturn.must_not_include",
     "support.accuracy",
 }
 

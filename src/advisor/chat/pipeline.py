@@ -5,7 +5,7 @@ It streams typed events; a collected answer is the same stream."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from advisor.chat.model import ChatEvent, Restart, TextDelta, TurnCompleted, TurnFailed, TurnResult
@@ -13,14 +13,18 @@ from advisor.compose.grounding import build_citations
 from advisor.compose.guard import is_instruction_attack
 from advisor.compose.protocol import Brief, stream_words
 from advisor.compose.sanitise import sanitise_passages
+from advisor.guidance.facts import extract_facts, facts_for
+from advisor.guidance.questions import read_question
 from advisor.store.conversations import MessageDraft
 
 if TYPE_CHECKING:
     from advisor.chat.composing import ComposerChain
     from advisor.chat.conversations import Conversations, PreparedTurn
+    from advisor.guidance.facts import Fact
+    from advisor.guidance.rules import GuidanceRules
     from advisor.observability import Metrics
     from advisor.retrieval.retriever import Retriever
-    from advisor.types import Citation
+    from advisor.types import Citation, Passage
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +52,9 @@ class TurnPipeline:
         composers: ComposerChain,
         conversations: Conversations,
         metrics: Metrics,
+        rules: GuidanceRules,
     ) -> None:
+        self._rules = rules
         self._retriever = retriever
         self._composers = composers
         self._conversations = conversations
@@ -113,17 +119,32 @@ class TurnPipeline:
             self._metrics.abstentions.labels("refused").inc()
             yield from _words(REFUSAL)
             return REFUSAL, [], True, True, False
+        reading = read_question(turn.question, self._rules)
+        query = standalone
+        if reading.general and turn.initiative_text:
+            # "What should we do first?" is a question about the initiative itself.
+            query = f"{standalone} ({turn.initiative_text[:500]})"
         found = self._retriever.retrieve_passages(
-            standalone, turn.k, turn.topics or None, context=turn.initiative_text
+            query, turn.k, turn.topics or None, context=turn.initiative_text
         )
         if not found.in_scope or not found.passages:
             self._metrics.abstentions.labels("out_of_scope").inc()
             yield from _words(OUT_OF_SCOPE)
             return OUT_OF_SCOPE, [], True, True, False
+        # What the team said about itself, in the initiative or earlier in the conversation.
+        said = [turn.initiative_text or ""] + [t.content for t in turn.history if t.role == "user"]
+        facts = extract_facts(said, self._rules)
+        passages = passages_for(self._retriever, found.passages, facts, reading.general)
         # Passages are data: anything written to instruct an AI is removed before composing.
-        passages = sanitise_passages(found.passages + self._retriever.action_passages(found.passages))
         brief = Brief(
-            turn.question, standalone, turn.initiative_text, turn.history, tuple(passages), turn.temperature
+            turn.question,
+            standalone,
+            turn.initiative_text,
+            turn.history,
+            tuple(sanitise_passages(passages)),
+            turn.temperature,
+            reading,
+            facts,
         )
         composition = yield from self._composers.compose(brief)
         draft = composition.draft
@@ -139,6 +160,20 @@ class TurnPipeline:
             yield from _words(OUT_OF_SCOPE)
             return OUT_OF_SCOPE, [], True, True, False
         return draft.text, citations, draft.grounded, False, composition.fallback
+
+
+def passages_for(
+    retriever: Retriever, found: list[Passage], facts: Sequence[Fact], general: bool
+) -> list[Passage]:
+    """What the composer works from: the passages found, the first steps of the leading documents
+    (when retrieval matched their explanation rather than their advice), and the first steps of the
+    documents behind each stated fact that matters to the question, ranked below all of them."""
+    passages = found + retriever.action_passages(found)
+    topics = {t for p in found[:3] for t in p.topics}
+    fact_docs = [doc for fact in facts_for(facts, topics, general) for doc in fact.docs[:1]]
+    have = {p.chunk_id for p in passages}
+    lowest = min(p.score for p in found) * 0.9
+    return passages + [p for p in retriever.sections_of(fact_docs, lowest) if p.chunk_id not in have]
 
 
 def _words(text: str) -> Iterator[TextDelta]:

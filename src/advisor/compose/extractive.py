@@ -1,87 +1,33 @@
-"""The offline composer: turns retrieved passages into prioritised, cited recommendations.
+"""The offline composer: a short, cited note that answers the kind of question asked.
 
-The bundled corpus writes actions as list items with a bold headline (``**Do this.** why``),
-so the composer mostly selects and orders actions; plain sentences are the fallback for
-corpora written as prose. Deterministic: the same passages and question give the same answer.
+It reads the question (a how-to, a checklist, a symptom, a choice, an estimate, a definition, a
+request for examples or risks: ``knowledge/rules/question_kinds.toml``), picks items (list items
+with a bold headline, or sentences of prose) from the matching material, covering the question's
+facets, and adds a line for each fact the team stated that matters to the question. Every line is
+cited; the note stays under about 250 words. Deterministic: the same brief gives the same answer.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Generator, Sequence, Set
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
-
-import Stemmer
 
 from advisor.compose.followup import rewrite_followup
 from advisor.compose.guard import strip_invisible
+from advisor.compose.items import Item, Scorer, extract_items, is_imperative, select_items, terms
 from advisor.compose.protocol import Brief, Draft, stream_words
 from advisor.compose.sanitise import filter_output, own_urls, sanitise_passages
+from advisor.guidance.facts import Fact, extract_facts, facts_for
+from advisor.guidance.questions import QuestionReading, read_question
+from advisor.guidance.rules import GuidanceRules, load_rules
 from advisor.types import Passage, Turn
 
-_STEM = Stemmer.Stemmer("english")
-_WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset(
-    "a an and are as at be but by can do does for from has have how i if in into is it its of on or our "
-    "should so that the their them then there these they this to us was we what when where which who why "
-    "will with you your my me about any all more most some than too very just also get".split()
-)
-_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
-_BOLD_LEAD = re.compile(r"^\*\*(.+?)\*\*[:.]?\s*(.*)$")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+__all__ = ["Composition", "ExtractiveComposer", "compose_extractive", "terms"]
 
-# Sections whose items are actions; other sections describe symptoms, roles or questions.
-_ACTION_SECTIONS = ("first steps", "checklist", "next step", "what to do", "how to", "steps", "practices")
-_SYMPTOM_SECTIONS = (
-    "warning signs",
-    "signs",
-    "questions to ask",
-    "related",
-    "see also",
-    "why",
-    "pitfall",
-    "mistake",
-    "fail",
-    "stall",
-    "anti-pattern",
-    "symptom",
-)
-_ASKS_FOR_SIGNS = re.compile(r"\b(signs?|symptoms?|red flags?|warning|pitfalls?|mistakes?)\b", re.I)
-TOPIC_LABELS = {
-    "business-objectives": "Business objectives",
-    "data-quality": "Data quality",
-    "infrastructure": "Infrastructure",
-    "scalability": "Scalability",
-    "deployment": "Deployment",
-    "testing-validation": "Testing and validation",
-    "monitoring": "Monitoring",
-    "security-governance": "Security and governance",
-    "change-management": "Change management",
-    "talent": "Talent",
-    "strategy-roadmap": "Strategy and roadmap",
-    "explainability": "Explainability",
-    "use-cases": "Industry examples",
-}
-
-
-def topic_label(topic: str) -> str:
-    return TOPIC_LABELS.get(topic, topic.replace("-", " ").capitalize())
-
-
-def terms(text: str) -> set[str]:
-    return {_STEM.stemWord(w) for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1}
-
-
-@dataclass(frozen=True)
-class Action:
-    headline: str
-    detail: str
-    passage: int  # index into the passages list
-    score: float
-
-    @property
-    def text(self) -> str:
-        return f"{self.headline} {self.detail}".strip()
+WORD_BUDGET = 240
+_ASKS_FOR_SIGNS = re.compile(r"\b(?:warning signs?|signs|symptoms|red flags?|early warnings?)\b", re.I)
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 
 
 @dataclass(frozen=True)
@@ -90,185 +36,367 @@ class Composition:
     passages: list[Passage]  # numbered 1..n as cited in text
 
 
-def _first_sentence(text: str, limit: int = 260) -> str:
-    sentence = _SENTENCE.split(text.strip(), maxsplit=1)[0]
-    if len(sentence) > limit:
-        sentence = sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
-    return sentence
+@dataclass(frozen=True)
+class _Line:
+    """One line of the note: its text with ``{n}`` where the passage number goes."""
+
+    template: str
+    passage: int | None = None
+    short: str | None = None  # the line without its detail, when the note runs long
+
+    def words(self) -> int:
+        return len(self.template.split())
 
 
-# A question about symptoms wants the symptoms first; any other question wants actions first.
-_ACTION_WEIGHTS = {"action": 0.6, "other": 0.0, "symptom": 0.3}
-_SIGN_WEIGHTS = {"action": 0.2, "other": 0.0, "symptom": 0.7}
-# Headlines that describe a thing or a situation ("A training pipeline.", "No tests.") rather
-# than tell the reader what to do.
-_NOT_IMPERATIVE = frozenset("a an the no nobody too our their its this that there it".split())
+class _Note:
+    """The note being written; passages are numbered in the order the note first cites them."""
+
+    def __init__(self, passages: Sequence[Passage]) -> None:
+        self.passages = passages
+        self.lines: list[_Line] = []
+
+    def add(self, template: str, passage: int | None = None, short: str | None = None) -> None:
+        self.lines.append(_Line(template, passage, short))
+
+    def add_item(self, item: Item, prefix: str) -> None:
+        short = _item_line(item, prefix, detail=False) if item.detail else None
+        self.add(_item_line(item, prefix), item.passage, short)
+
+    def render(self) -> Composition:
+        numbering: dict[int, int] = {}
+        out = []
+        for line in self.lines:
+            if line.passage is None:
+                out.append(line.template)
+                continue
+            number = numbering.setdefault(line.passage, len(numbering) + 1)
+            out.append(line.template.replace("{n}", str(number)))
+        cited = [self.passages[i] for i in numbering]
+        text = "\n".join(out).strip()
+        text = re.sub(r"\n{3,}", "\n\n", text)
+        return Composition(filter_output(text, own_urls(cited)), cited)
 
 
-def _section_kind(section: str) -> str:
-    lowered = section.lower()
-    if any(key in lowered for key in _SYMPTOM_SECTIONS):
-        return "symptom"
-    if any(key in lowered for key in _ACTION_SECTIONS):
-        return "action"
-    return "other"
-
-
-def extract_actions(
-    passages: Sequence[Passage],
-    question_terms: set[str],
-    context_terms: Set[str] = frozenset(),
-    asks_for_signs: bool = False,
-) -> list[Action]:
-    """Candidate recommendations with a score: passage relevance, then the section they come from
-    (action sections first), then word overlap with the question and, less, with the initiative."""
-    actions: list[Action] = []
-    top = max((p.score for p in passages), default=0.0) or 1.0
-    for index, passage in enumerate(passages):
-        kind = _section_kind(passage.section)
-        if kind == "symptom" and not asks_for_signs:
-            continue
-        relevance = passage.score / top
-        items = [m.group(1) for line in passage.text.splitlines() if (m := _ITEM.match(line))]
-        prose = not items
-        if prose:
-            paragraph = " ".join(line for line in passage.text.splitlines() if not line.startswith("#"))
-            # Sentences that talk about the document itself are not advice.
-            items = [
-                s
-                for s in _SENTENCE.split(paragraph)
-                if 40 <= len(s) <= 400 and "this document" not in s.lower()
-            ]
-        for item in items:
-            bold = _BOLD_LEAD.match(item.strip())
-            headline, detail = (bold.group(1).strip(), bold.group(2).strip()) if bold else (item.strip(), "")
-            if detail[:1].islower():
-                # "**Keep the old version warm.** until ..." is one sentence split by the bold.
-                headline, detail = f"{headline.rstrip('.:')} {_first_sentence(detail)}", ""
-            if headline.endswith("?") or len(headline.split()) < 3:
-                continue  # a question, or a bare label ("Timeliness."), is not a recommendation
-            item_terms = terms(f"{headline} {detail}")
-            weights = _SIGN_WEIGHTS if asks_for_signs else _ACTION_WEIGHTS
-            describes = headline.split(" ", 1)[0].lower() in _NOT_IMPERATIVE and not asks_for_signs
-            score = (
-                relevance
-                + weights[kind]
-                - (0.35 if describes else 0.0)
-                + 0.2 * len(item_terms & question_terms)
-                + 0.04 * len(item_terms & context_terms)
-                + (0.1 if bold else 0.0)
-                - (1.0 if prose else 0.0)
-            )
-            if not headline.endswith((".", "!", "…")):
-                headline += "."
-            actions.append(Action(headline, _first_sentence(detail) if detail else "", index, score))
-    return actions
-
-
-def _too_similar(a: Action, chosen: list[Action]) -> bool:
-    """Near-duplicates: most of the words overall, or of the shorter headline, are shared."""
-    ta, ha = terms(a.text), terms(a.headline)
-    for b in chosen:
-        tb, hb = terms(b.text), terms(b.headline)
-        if ta and tb and len(ta & tb) / len(ta | tb) > 0.4:
-            return True
-        if ha and hb and len(ha & hb) / min(len(ha), len(hb)) >= 0.6:
-            return True
-    return False
-
-
-def select_actions(
-    actions: list[Action], most: int = 6, least: int = 3, per_passage: int = 2
-) -> list[Action]:
-    chosen: list[Action] = []
-    per: dict[int, int] = {}
-    for action in sorted(actions, key=lambda a: (-a.score, a.passage, a.headline)):
-        if len(chosen) == most:
-            break
-        if per.get(action.passage, 0) >= per_passage or _too_similar(action, chosen):
-            continue
-        # Past the minimum, only keep actions that are still clearly relevant.
-        if len(chosen) >= least and action.score < chosen[0].score * 0.45:
-            break
-        chosen.append(action)
-        per[action.passage] = per.get(action.passage, 0) + 1
-    return chosen
-
-
-def _initiative_clause(initiative: str | None) -> str:
-    if not initiative:
-        return ""
-    # The team's own words are echoed back: never as an image, a link or hidden characters.
-    short = " ".join(filter_output(strip_invisible(initiative)).split())
-    if not short:
-        return ""
-    if len(short) > 140:
-        short = short[:140].rsplit(" ", 1)[0] + "…"
-    return f"For your initiative ({short}), "
-
-
-def compose_extractive(
-    question: str, passages: Sequence[Passage], initiative: str | None = None
-) -> Composition:
-    """Compose a cited answer; passages are renumbered in order of first citation.
-
-    Sentences are copied from the passages, so the passages are sanitised first (instructions
-    planted for an AI, hidden markup, images and foreign links removed) and the text again at the end.
-    """
-    return compose_sanitised(question, sanitise_passages(passages), initiative)
-
-
-def compose_sanitised(
-    question: str, passages: Sequence[Passage], initiative: str | None = None
-) -> Composition:
-    """:func:`compose_extractive` for passages that already went through ``sanitise_passages``
-    (the answer service sanitises each turn's passages once, for whichever composer runs)."""
-    question_terms = terms(question)
-    context_terms = terms(initiative) - question_terms if initiative else set()
-    asks_for_signs = bool(_ASKS_FOR_SIGNS.search(question))
-    chosen = select_actions(extract_actions(passages, question_terms, context_terms, asks_for_signs))
-    if not chosen:
-        return Composition("", [])
-
-    # Group by the primary topic of each action's document, groups ordered by their best action.
-    groups: dict[str, list[Action]] = {}
-    for action in chosen:
-        topic = passages[action.passage].topics[0] if passages[action.passage].topics else ""
-        groups.setdefault(topic, []).append(action)
-
-    # Number passages in the order the text cites them, which is the grouped order.
-    numbering: dict[int, int] = {}
-    for items in groups.values():
-        for action in items:
-            numbering.setdefault(action.passage, len(numbering) + 1)
-    cited = [passages[i] for i in numbering]
-
-    labels = [topic_label(t) for t in groups if t]
-    focus = ", ".join(labels[:-1]) + (" and " if len(labels) > 1 else "") + labels[-1] if labels else ""
-    lead = _initiative_clause(initiative)
-    first = f"{_lower_first(chosen[0].headline).rstrip('.')} [{numbering[chosen[0].passage]}]."
-    opening = f"{lead}start here: {first}" if lead else f"Start here: {first}"
-    if focus:
-        opening += f" The guidance below is prioritised and covers {focus.lower()}."
-
-    lines = [opening, ""]
-    number = 1
-    for topic, items in groups.items():
-        if len(groups) > 1 and topic:
-            lines.append(f"**{topic_label(topic)}**")
-        for action in items:
-            detail = f" {action.detail}" if action.detail else ""
-            lines.append(f"{number}. **{action.headline}**{detail} [{numbering[action.passage]}]")
-            number += 1
-        lines.append("")
-    lines.append("Ask a follow-up about any step for more detail.")
-    return Composition(filter_output("\n".join(lines).strip(), own_urls(cited)), cited)
+def _item_line(item: Item, prefix: str = "- ", detail: bool = True) -> str:
+    tail = f" {item.detail}" if detail and item.detail else ""
+    return (
+        f"{prefix}**{item.headline}**{tail} [{{n}}]" if not item.prose else f"{prefix}{item.headline} [{{n}}]"
+    )
 
 
 def _lower_first(text: str) -> str:
-    # Keep acronyms (ML, KPI) intact; lower-case an ordinary first word.
     first = text.split(" ", 1)[0]
     return text if first.isupper() and len(first) > 1 else text[:1].lower() + text[1:]
+
+
+_PRONOUN = re.compile(r"^(?:Our|We|The|My|A|An|Its|Their)\b")
+
+
+def _echo(text: str) -> str:
+    # The team's own words are quoted back: never as an image, a link or hidden characters.
+    said = " ".join(filter_output(strip_invisible(text)).split()).replace("*", "")
+    return _PRONOUN.sub(lambda m: m.group(0).lower(), said)
+
+
+def _definition(term: str | None, passages: Sequence[Passage]) -> tuple[str, int] | None:
+    """A sentence that says what ``term`` is ("MLOps is the set of practices...")."""
+    if not term:
+        return None
+    words = [w for w in re.findall(r"[\w/&+-]+", term.lower()) if w not in ("a", "an", "the")]
+    if not words:
+        return None
+    name = r"\s+".join(re.escape(w) for w in words)
+    says = re.compile(rf"\b{name}s?\b(?:\s*\([^)]*\))?\s+(?:is|are|means|refers to|describes)\b", re.I)
+    for index, passage in enumerate(passages):
+        plain = re.sub(r"\*\*|^\s*(?:[-*+]|\d+[.)])\s+", "", passage.text, flags=re.M)
+        for sentence in _SENTENCE_SPLIT.split(" ".join(plain.split())):
+            match = says.search(sentence)
+            if match and match.start() < 40 and 30 <= len(sentence) <= 400:
+                return sentence.strip(), index
+    return None
+
+
+class _Writer:
+    def __init__(self, brief: Brief, rules: GuidanceRules) -> None:
+        self.brief = brief
+        self.rules = rules
+        self.reading: QuestionReading = brief.reading or read_question(brief.question, rules)
+        self.kind = rules.kind(self.reading.kind)
+        self.passages = brief.passages
+        question_terms = frozenset(terms(brief.question))
+        related = frozenset(terms(f"{brief.standalone} {self.reading.expansion}"))
+        facts = brief.facts if brief.facts is not None else self._facts_from_text()
+        self.facts = facts
+        fact_terms = frozenset(t for f in facts for t in terms(" ".join(f.terms)))
+        top = max((p.score for p in self.passages), default=1.0)
+        self.covering = question_terms | related
+        scorer = Scorer(self.kind, question_terms, related, fact_terms, top)
+        self.scored: list[tuple[Item, float]] = []
+        for item in extract_items(self.passages, rules):
+            value = scorer.score(item, self.passages[item.passage])
+            if value is not None:
+                self.scored.append((item, value))
+        self.note = _Note(self.passages)
+        self.used: list[Item] = []
+
+    def _facts_from_text(self) -> tuple[Fact, ...]:
+        said = [self.brief.initiative or ""] + [t.content for t in self.brief.history if t.role == "user"]
+        return extract_facts(said, self.rules)
+
+    # -- choosing ---------------------------------------------------------------------------------
+    def pick(
+        self,
+        materials: Sequence[str],
+        most: int,
+        *,
+        actions_only: bool = False,
+        per_passage: int = 2,
+        min_overlap: int = 0,
+    ) -> list[Item]:
+        pool = [
+            (item, value)
+            for item, value in self.scored
+            if item.material in materials
+            and (not actions_only or is_imperative(item.headline))
+            and item not in self.used
+            and len(item.terms & self.covering) >= min_overlap
+        ]
+        chosen = select_items(pool, most, covering=self.covering, per_passage=per_passage, exclude=self.used)
+        self.used.extend(chosen)
+        return chosen
+
+    def words(self) -> int:
+        return sum(line.words() for line in self.note.lines)
+
+    # -- writing ----------------------------------------------------------------------------------
+    def write(self) -> Composition:
+        kind = self.reading.kind
+        body = {
+            "definition": self._definition,
+            "checklist": self._checklist,
+            "symptom": self._symptom,
+            "risks": self._risks,
+            "choice": self._choice,
+            "estimate": self._estimate,
+            "examples": self._examples,
+        }.get(kind, self._how_to)
+        if not body():
+            self.note = _Note(self.passages)
+            self.used = []
+            if not self._how_to():
+                return Composition("", [])
+        self._situation()
+        self._fill()
+        self._fit_budget()
+        return self.note.render()
+
+    def _steps(self, heading: str | None, most: int, opening: bool = False) -> bool:
+        # A "First steps" section is one passage of five or six steps: allow three from each.
+        steps = self.pick(("action", "checklist", "good"), most, actions_only=True, per_passage=3)
+        if not steps:
+            return False
+        start = 1
+        if opening:
+            # The first action answers the question; the list goes on from step 2, so "the second
+            # step" in a follow-up means what the reader sees as step 2.
+            first = steps.pop(0)
+            detail = f" {first.detail}" if first.detail else ""
+            self.note.add(f"Start here: **{_lower_first(first.headline)}**{detail} [{{n}}]", first.passage)
+            self.note.add("")
+            start = 2
+        if steps and heading:
+            self.note.add(heading)
+        for number, item in enumerate(steps, start):
+            self.note.add_item(item, f"{number}. ")
+        self.note.add("")
+        return True
+
+    def _how_to(self) -> bool:
+        if self._steps(None, 7, opening=True):
+            return True
+        # A corpus written as prose (text, HTML or PDF files) has no step lists: quote its sentences.
+        points = self.pick(("other", "good", "tradeoff", "cost", "example", "question"), 4)
+        for item in points:
+            self.note.add_item(item, "- ")
+        return bool(points)
+
+    def _definition(self) -> bool:
+        found = _definition(self.reading.term, self.passages)
+        if found is None:
+            return self._how_to()
+        sentence, index = found
+        self.note.add(f"{sentence} [{{n}}]", index)
+        self.note.add("")
+        return self._steps("**In practice:**", 6) or True
+
+    def _checklist(self) -> bool:
+        checks = self.pick(("checklist", "good"), 8, per_passage=2)
+        if len(checks) < 3:
+            checks += self.pick(("action",), 5 - len(checks), actions_only=True)
+        if not checks:
+            return False
+        self.note.add("Check each of these, and treat any gap as open work with an owner:")
+        for item in checks:
+            self.note.add_item(item, "- ")
+        self.note.add("")
+        self._steps("**To run the check:**", 3)
+        return True
+
+    def _symptom(self) -> bool:
+        if _ASKS_FOR_SIGNS.search(self.brief.question):
+            # "What are the warning signs...": the signs are the answer, then what to do about them.
+            listed = self.pick(("symptom",), 5)
+            if listed:
+                self.note.add("Warning signs to look for:")
+                for item in listed:
+                    self.note.add_item(item, "- ")
+                self.note.add("")
+                return self._steps("**What to do:**", 4) or True
+        # A sign is named only when it is plainly the user's situation, not merely from the same document.
+        signs = self.pick(("symptom",), 2, min_overlap=2)
+        if signs:
+            first = signs[0]
+            self.note.add(
+                f"What you describe matches a known warning sign: **{_lower_first(first.headline)}** [{{n}}]",
+                first.passage,
+            )
+            for item in signs[1:]:
+                self.note.add(f"A related sign: **{_lower_first(item.headline)}** [{{n}}]", item.passage)
+            self.note.add("")
+        else:
+            return self._how_to()  # no sign plainly matches: answer with the actions, first one first
+        return self._steps("**What to do:**", 6) or bool(signs)
+
+    def _risks(self) -> bool:
+        risks = self.pick(("symptom", "tradeoff"), 4, min_overlap=1)
+        if risks:
+            self.note.add("The main risks to watch:")
+            for item in risks:
+                self.note.add_item(item, "- ")
+            self.note.add("")
+        return self._steps("**How to reduce them:**", 4) or bool(risks)
+
+    def _choice(self) -> bool:
+        points = self.pick(("tradeoff", "good", "other", "cost"), 4)
+        if not points:
+            return self._how_to()
+        first = points.pop(0)
+        self.note.add(f"{first.text} [{{n}}]", first.passage)
+        self.note.add("")
+        if points:
+            self.note.add("**Weigh:**")
+            for item in points:
+                self.note.add_item(item, "- ")
+            self.note.add("")
+        self._steps("**To decide:**", 4)
+        return True
+
+    def _estimate(self) -> bool:
+        figures = [(i, v) for i, v in self.scored if i.has_figure and i not in self.used]
+        chosen = select_items(figures, 4, covering=self.covering, exclude=self.used)
+        self.used.extend(chosen)
+        if not chosen:
+            return self._how_to()
+        self.note.add("Figures from the guidance to build the estimate on:")
+        for item in chosen:
+            self.note.add_item(item, "- ")
+        self.note.add("")
+        self._steps("**Next:**", 4)
+        return True
+
+    def _examples(self) -> bool:
+        examples = self.pick(("example", "other"), 4)
+        if not examples:
+            return self._how_to()
+        self.note.add("Examples from the guidance:")
+        for item in examples:
+            self.note.add_item(item, "- ")
+        self.note.add("")
+        self._steps("**What to take from them:**", 4)
+        return True
+
+    def _situation(self) -> None:
+        """One line per stated fact that matters to this question, quoting the team's words."""
+        topics = {t for p in self.passages[:3] for t in p.topics}
+        wanted = facts_for(self.facts, topics, self.reading.general)
+        lines = []
+        for fact in wanted:
+            fit = frozenset(t for t in terms(" ".join(fact.terms)))
+            pool = [
+                (
+                    item,
+                    value
+                    + 0.3 * len(item.terms & fit)
+                    + (0.5 if self.passages[item.passage].doc_id in fact.docs else 0.0),
+                )
+                for item, value in self.scored
+                if item not in self.used
+                and is_imperative(item.headline)
+                and item.material != "symptom"
+                and (item.terms & fit or self.passages[item.passage].doc_id in fact.docs)
+            ]
+            chosen = select_items(pool, 1, exclude=self.used)
+            if chosen:
+                self.used.extend(chosen)
+                lines.append((fact, chosen[0]))
+        if not lines:
+            return
+        self.note.add("**For your situation:**")
+        for fact, item in lines:
+            self.note.add(
+                f"- **You mentioned {_echo(fact.said)}:** {_lower_first(item.headline)} [{{n}}]", item.passage
+            )
+
+    def _fill(self, enough: int = 190) -> None:
+        """A short note has room for more: further points on the question, best first."""
+        if self.words() >= enough:
+            return
+        materials = ("action", "checklist", "good", "tradeoff", "cost", "example", "other")
+        extra = self.pick(materials, 5, min_overlap=1)
+        added = False
+        for item in extra:
+            if self.words() >= enough + 30:
+                break
+            if not added:
+                self.note.add("")
+                self.note.add("**Also relevant:**")
+                added = True
+            self.note.add_item(item, "- ")
+
+    def _fit_budget(self) -> None:
+        """Trim details from the last lines, then whole list lines, until the note fits the budget."""
+        lines = self.note.lines
+        for position in range(len(lines) - 1, -1, -1):
+            if self.words() <= WORD_BUDGET:
+                return
+            line = lines[position]
+            if line.short is not None:
+                lines[position] = _Line(line.short, line.passage)
+        listed = [i for i, line in enumerate(lines) if re.match(r"^(?:- |\d+\. )", line.template)]
+        while self.words() > WORD_BUDGET and len(listed) > 3:
+            del lines[listed.pop()]
+
+
+def compose_extractive(
+    question: str,
+    passages: Sequence[Passage],
+    initiative: str | None = None,
+    rules: GuidanceRules | None = None,
+    said: Sequence[str] = (),
+    standalone: str | None = None,
+) -> Composition:
+    """Compose a cited answer from raw passages (sanitised first: sentences are copied from them);
+    ``said`` is what the user said earlier in the conversation."""
+    history = tuple(Turn("user", text) for text in said)
+    brief = Brief(question, standalone or question, initiative, history, tuple(sanitise_passages(passages)))
+    return compose_brief(brief, rules or load_rules())
+
+
+def compose_brief(brief: Brief, rules: GuidanceRules) -> Composition:
+    """The note for a brief whose passages went through ``sanitise_passages``."""
+    if not brief.passages:
+        return Composition("", [])
+    return _Writer(brief, rules).write()
 
 
 class ExtractiveComposer:
@@ -276,8 +404,11 @@ class ExtractiveComposer:
 
     name = "extractive"
 
+    def __init__(self, rules: GuidanceRules | None = None) -> None:
+        self._rules = rules or load_rules()
+
     def compose(self, brief: Brief) -> Generator[str, None, Draft]:
-        composition = compose_sanitised(brief.question, brief.passages, brief.initiative)
+        composition = compose_brief(brief, self._rules)
         yield from stream_words(composition.text)
         return Draft(composition.text, tuple(composition.passages))
 

@@ -18,6 +18,8 @@ _STEP_REF = re.compile(
     re.I,
 )
 _NUMBERED = re.compile(r"^\s*(\d+)\.\s+\*\*(.+?)\*\*", re.MULTILINE)
+# The extractive answer's first step is its opening line ("Start here: **...**"), numbered 2 onwards.
+_OPENING_STEP = re.compile(r"^Start here: \*\*(.+?)\*\*", re.MULTILINE)
 
 
 def refers_back(question: str) -> bool:
@@ -40,6 +42,8 @@ def rewrite_followup(question: str, history: Sequence[Turn]) -> str:
     if ref and last_answer:
         n = int(ref.group(1)) if ref.group(1) else _ORDINALS[ref.group(2).lower()]
         steps = {int(m.group(1)): m.group(2) for m in _NUMBERED.finditer(last_answer)}
+        if (opening := _OPENING_STEP.search(last_answer)) and 1 not in steps:
+            steps[1] = opening.group(1)
         if n in steps:
             parts.append(f"(about: {steps[n]})")
     # A chain of follow-ups keeps the subject of the last question that stood on its own.

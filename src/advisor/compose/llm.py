@@ -13,7 +13,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -24,6 +24,10 @@ from advisor.compose.protocol import Brief, ComposerUnavailable, Draft
 from advisor.compose.sanitise import OutputStreamFilter, PromptLeakWatch, own_urls
 from advisor.settings import LLMSettings
 from advisor.types import Passage, Turn
+
+if TYPE_CHECKING:
+    from advisor.guidance.facts import Fact
+    from advisor.guidance.questions import QuestionReading
 
 logger = logging.getLogger(__name__)
 
@@ -135,8 +139,11 @@ class LLMComposer:
         initiative: str | None,
         history: Sequence[Turn],
         passages: Sequence[Passage],
+        reading: QuestionReading | None = None,
+        facts: Sequence[Fact] = (),
     ) -> list[BaseMessage]:
-        """The messages sent for an answer: system.j2, then answer.j2 as the human message."""
+        """The messages sent for an answer: system.j2, then answer.j2 as the human message (with the
+        kind of question and the facts the team stated, as the extractive composer uses them)."""
         system = self.prompts.render("system")
         human = self.prompts.render(
             "answer",
@@ -144,6 +151,9 @@ class LLMComposer:
             initiative=initiative or None,
             history=list(history),
             passages=number_passages(passages),
+            kind=reading.label if reading else None,
+            kind_hint=reading.hint if reading else "",
+            facts=[f"{fact.said} ({fact.label})" for fact in facts],
         )
         return [SystemMessage(content=system), HumanMessage(content=human)]
 
@@ -164,7 +174,10 @@ class LLMComposer:
         composer = self if brief.temperature is None else self.with_temperature(brief.temperature)
         sent: list[str] = []
         try:
-            for delta in composer.stream_answer(brief.question, brief.initiative, brief.history, passages):
+            stream = composer.stream_answer(
+                brief.question, brief.initiative, brief.history, passages, brief.reading, brief.facts or ()
+            )
+            for delta in stream:
                 clean = markers.feed(links.feed(delta))
                 if clean:
                     sent.append(clean)
@@ -201,13 +214,15 @@ class LLMComposer:
         initiative: str | None,
         history: Sequence[Turn],
         passages: Sequence[Passage],
+        reading: QuestionReading | None = None,
+        facts: Sequence[Fact] = (),
     ) -> Iterator[str]:
         """Yield the answer's text deltas as the model produces them.
 
         Raises :class:`ProviderError` on any provider failure, including after some deltas have
         already been yielded (the caller decides what to do with a partial answer).
         """
-        messages = self.answer_messages(question, initiative, history, passages)
+        messages = self.answer_messages(question, initiative, history, passages, reading, facts)
 
         def deltas() -> Iterator[str]:
             for chunk in self.model.stream(messages):

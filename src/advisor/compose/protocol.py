@@ -11,9 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from advisor.types import Passage, Turn
+
+if TYPE_CHECKING:
+    from advisor.guidance.facts import Fact
+    from advisor.guidance.questions import QuestionReading
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,8 @@ class Brief:
     history: tuple[Turn, ...]
     passages: tuple[Passage, ...]  # sanitised; ``[n]`` in the answer is passages[n - 1]
     temperature: float | None = None  # a channel's request for the LLM (ignored by extractive)
+    reading: QuestionReading | None = None  # the kind of question; None: the composer reads it
+    facts: tuple[Fact, ...] | None = None  # what the team said about itself; None: not extracted
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ class AnswerableCase(_Row):
     topics: list[str] = Field(min_length=1)
     relevant: dict[str, int] = Field(min_length=1)
     must_include: list[Phrasings] = Field(min_length=2, max_length=5)
+    must_not_include: list[str] = Field(default_factory=list)  # phrasings a good answer never has
     reference: str = Field(min_length=1)
 
     _concepts = field_validator("must_include")(_check_concepts)
@@ -97,6 +98,7 @@ class ConversationTurn(BaseModel):
     message: str = Field(min_length=1)
     relevant: dict[str, int] = Field(default_factory=dict)
     must_include: list[Phrasings] = Field(default_factory=list)
+    must_not_include: list[str] = Field(default_factory=list)
 
     _concepts = field_validator("must_include")(_check_concepts)
     _grades = field_validator("relevant")(_check_grades)

@@ -12,7 +12,15 @@ from typing import Any
 
 import numpy as np
 
-_LOWER_IS_BETTER = ("abstention.false_refusal", "multiturn.false_refusal", "citations.invalid")
+_LOWER_IS_BETTER = (
+    "abstention.false_refusal",
+    "multiturn.false_refusal",
+    "citations.invalid",
+    "answer.junk_steps",
+    "multiturn.junk_steps",
+    "answer.must_not_include",
+    "multiturn.must_not_include",
+)
 
 
 def lower_is_better(metric: str) -> bool:

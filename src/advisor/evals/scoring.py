@@ -14,6 +14,7 @@ import numpy as np
 from advisor.compose.grounding import cited_numbers
 from advisor.evals.datasets import Suite
 from advisor.evals.detectors import PromptLeakDetector, judge_injection
+from advisor.evals.junk import forbidden, junk_steps
 from advisor.evals.runner import STRATEGIES, AnswerRecord
 from advisor.evals.support import SupportTest, statements, support_accuracy
 
@@ -111,6 +112,16 @@ def _validity(record: AnswerRecord) -> tuple[float, list[int]]:
     return (0.0 if bad else 1.0), bad
 
 
+def _junk_scores(
+    prefix: str, answer: str, banned: Sequence[str], signs: frozenset[str], item: dict[str, Any]
+) -> dict[str, float]:
+    """Share-style flags: the answer has a step that is not an action; it says what it must not."""
+    junk = junk_steps(answer, signs)
+    said = forbidden(answer, banned)
+    item["notes"] += [f"not an action: {j}" for j in junk] + [f"must not include: {p}" for p in said]
+    return {f"{prefix}.junk_steps": float(bool(junk)), f"{prefix}.must_not_include": float(bool(said))}
+
+
 def _item(record: AnswerRecord, kind: str, question: str, topic: str | None = None) -> dict[str, Any]:
     return {
         "id": record.id,
@@ -134,6 +145,7 @@ def score_suite(
     rankings: dict[str, dict[str, list[str]]] | None,
     test: SupportTest,
     leaks: PromptLeakDetector,
+    signs: frozenset[str] = frozenset(),
 ) -> Scores:
     result = Scores()
     by_strategy = retrieval_scores(suite, rankings) if rankings else {}
@@ -158,6 +170,8 @@ def score_suite(
             }
             item["notes"] += [f"missing concept: {m}" for m in missing]
             if not record.abstained:
+                item["scores"] |= _junk_scores("answer", record.answer, case.must_not_include, signs, item)
+                item["scores"]["answer.words"] = float(len(record.answer.split()))
                 answered.append(item)
         result.items.append(item)
 
@@ -181,6 +195,7 @@ def score_suite(
                 item["scores"]["multiturn.cited_relevant"] = float(bool(cited_docs & set(turn.relevant)))
             item["notes"] += [f"missing concept: {m}" for m in missing]
             if not record.abstained:
+                item["scores"] |= _junk_scores("multiturn", record.answer, turn.must_not_include, signs, item)
                 answered.append(item)
             result.items.append(item)
 
@@ -226,6 +241,9 @@ def score_suite(
     if latencies:
         result.metrics["latency.p50_ms"] = float(np.percentile(latencies, 50))
         result.metrics["latency.p95_ms"] = float(np.percentile(latencies, 95))
+    words = [i["scores"]["answer.words"] for i in result.items if "answer.words" in i["scores"]]
+    if words:
+        result.metrics["answer.median_words"] = float(np.median(words))
     if suite.support_pairs and test.thresholds is not None:
         result.metrics["support.accuracy"] = support_accuracy(test, suite.support_pairs)
     result.per_topic = _per_topic(result.items)

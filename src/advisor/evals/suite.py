@@ -172,6 +172,7 @@ def evaluate(
     from advisor.evals.datasets import DatasetError
     from advisor.evals.detectors import PromptLeakDetector
     from advisor.evals.gate import ThresholdsError
+    from advisor.evals.junk import corpus_signs
     from advisor.evals.scoring import score_suite
 
     progress = progress or (lambda phase, total, done: None)
@@ -199,7 +200,7 @@ def evaluate(
     progress("scoring", 1, 0)
     prompts = sorted(settings.resolved_prompts_dir.glob("*.j2"))
     leaks = PromptLeakDetector.from_files(prompts, sorted(settings.knowledge_dir.rglob("*.md")))
-    scores = score_suite(suite, answers, rankings, test, leaks)
+    scores = score_suite(suite, answers, rankings, test, leaks, corpus_signs(settings.knowledge_dir))
     gate = check(scores.metrics, scores.items, thresholds, baseline)
     run_at = datetime.now(UTC).isoformat(timespec="seconds")
     composer = (

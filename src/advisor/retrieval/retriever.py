@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from advisor.components.sparse import SparseIndex
+from advisor.guidance.questions import expand_query
 from advisor.retrieval.index_contents import (
     WORD,
     IndexContents,
@@ -27,6 +28,7 @@ from advisor.types import Passage
 if TYPE_CHECKING:
     from advisor.components.embedder import Embedder, Vector
     from advisor.components.vector_store import VectorCollection, VectorStore
+    from advisor.guidance.rules import GuidanceRules
     from advisor.settings import Settings
     from advisor.store.index_state import IndexRepository
 
@@ -101,9 +103,15 @@ class _Candidate:
 
 class Retriever:
     def __init__(
-        self, settings: Settings, embedder: Embedder, vectors: VectorStore, store: IndexRepository
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        vectors: VectorStore,
+        store: IndexRepository,
+        rules: GuidanceRules | None = None,
     ) -> None:
         self._settings = settings
+        self._rules = rules
         self._embedder = embedder
         self._vectors = vectors
         self._store = store
@@ -207,19 +215,30 @@ class Retriever:
         """Top-k passages for ``query``; ``context`` (the initiative) nudges the dense query."""
         k = k or self._settings.retrieval.k
         snap = self._current()
+        # Everyday wording ("Black Friday") also searches for the corpus's words ("peak load"), by
+        # keyword only: added to the meaning-based query, the words pulled it off the question.
+        expansion = expand_query(query, self._rules) if self._rules else ""
+        searched = f"{query} ({expansion})" if expansion else query
         qvec = self._query_vector(query, context)
         try:
-            return self._search(snap, query, qvec, k, topics, strategy)
+            return self._search(snap, query, qvec, k, topics, strategy, searched)
         except Exception:
             # An ingest elsewhere may have switched the index and dropped our collection since the
             # last pointer check: look again before failing the request.
             fresh = self._current(force=True)
             if fresh.collection_name == snap.collection_name:
                 raise
-            return self._search(fresh, query, qvec, k, topics, strategy)
+            return self._search(fresh, query, qvec, k, topics, strategy, searched)
 
     def _search(
-        self, snap: _Snapshot, query: str, qvec: Vector, k: int, topics: Sequence[str] | None, strategy: str
+        self,
+        snap: _Snapshot,
+        query: str,
+        qvec: Vector,
+        k: int,
+        topics: Sequence[str] | None,
+        strategy: str,
+        keywords: str | None = None,
     ) -> RetrievalResult:
         cfg = self._settings.retrieval
         allowed = self._allowed(snap, topics)
@@ -231,7 +250,7 @@ class Retriever:
             self._dense(snap, qvec, cfg.candidates, topics, candidates)
         if strategy in ("hybrid", "bm25"):
             # BM25 sees the question only: an initiative's many words would outvote it.
-            for rank, hit in enumerate(snap.sparse.search(query, cfg.candidates, allowed)):
+            for rank, hit in enumerate(snap.sparse.search(keywords or query, cfg.candidates, allowed)):
                 cid = snap.ids[hit.index]
                 cand = candidates.setdefault(cid, _Candidate(cid, snap.metadatas[hit.index]))
                 cand.fused += cfg.bm25_weight / (cfg.rrf_k + rank + 1)
@@ -271,6 +290,20 @@ class Retriever:
                     extra.append(_to_passage(cand))
                     have.add(snap.ids[i])
         return extra
+
+    def sections_of(
+        self, doc_ids: Sequence[str], score: float, sections: Sequence[str] = ("first steps",)
+    ) -> list[Passage]:
+        """The named sections of the given documents (skipping documents not in the index), scored
+        ``score``: the advice behind a fact the team stated, ranked below what retrieval found."""
+        snap = self._current()
+        found: list[Passage] = []
+        for doc_id in doc_ids:
+            for i in snap.doc_chunks.get(doc_id, []):
+                meta = snap.metadatas[i]
+                if any(str(meta.get("section", "")).lower().startswith(name) for name in sections):
+                    found.append(_to_passage(_Candidate(snap.ids[i], meta, fused=score, similarity=0.0)))
+        return found
 
     def _query_vector(self, query: str, context: str | None) -> Vector:
         qvec = self._embedder.embed_query(query)

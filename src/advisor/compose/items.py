@@ -1,0 +1,205 @@
+"""Items: the units the extractive composer quotes (a list item with its bold headline, or a sentence
+of prose), each labelled with the material it is (a step, a sign, a trade-off...) and scored against
+the question, its kind and the team's facts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+
+from advisor.guidance.questions import section_material
+from advisor.guidance.rules import GuidanceRules, KindRule
+from advisor.types import Passage
+
+_STEM = Stemmer.Stemmer("english")
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset(
+    "a an and are as at be but by can do does for from has have how i if in into is it its of on or our "
+    "should so that the their them then there these they this to us was we what when where which who why "
+    "will with you your my me about any all more most some than too very just also get".split()
+)
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
+_BOLD_LEAD = re.compile(r"^\*\*(.+?)\*\*[:.]?\s*(.*)$")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+_FIGURE = re.compile(r"\d")
+# First words that describe a thing or a state ("The fraud model has...", "Time to decision...")
+# rather than tell the reader what to do.
+_NOT_IMPERATIVE = frozenset(
+    "a an the no nobody none too our their its this that there it he she they we you one two three every "
+    "each all most many some only time number share rate percentage cost costs latency accuracy".split()
+)
+_VERB_LIKE_S = frozenset("assess address discuss focus process pass access bias harness".split())
+
+
+@lru_cache(maxsize=8192)
+def _stem_words(text: str) -> frozenset[str]:
+    return frozenset(_STEM.stemWord(w) for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1)
+
+
+def terms(text: str) -> set[str]:
+    """Stemmed content words."""
+    return set(_stem_words(text))
+
+
+def is_imperative(headline: str) -> bool:
+    """Whether a headline tells the reader to do something ("Name one owner.")."""
+    first = headline.split(" ", 1)[0].strip("*_\"'(").lower()
+    if not first or first in _NOT_IMPERATIVE or first[0].isdigit():
+        return False
+    if first.endswith(("ing", "ed")) and first not in ("embed", "feed", "need", "seed", "shed", "bring"):
+        return False
+    return not (first.endswith("s") and not first.endswith("ss") and first not in _VERB_LIKE_S)
+
+
+@dataclass(frozen=True)
+class Item:
+    headline: str
+    detail: str  # the first sentence after the headline, or ""
+    passage: int  # index into the passages
+    material: str  # see knowledge/rules/sections.toml
+    bold: bool
+    prose: bool  # a sentence of running text rather than a list item
+    terms: frozenset[str]
+
+    @property
+    def text(self) -> str:
+        return f"{self.headline} {self.detail}".strip()
+
+    @property
+    def has_figure(self) -> bool:
+        return bool(_FIGURE.search(self.text))
+
+    @property
+    def is_action(self) -> bool:
+        return self.material in ("action", "checklist", "good") and is_imperative(self.headline)
+
+
+def first_sentence(text: str, limit: int = 220) -> str:
+    sentence = _SENTENCE.split(text.strip(), maxsplit=1)[0]
+    if len(sentence) > limit:
+        sentence = sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return sentence
+
+
+def _split_bold(item: str) -> tuple[str, str, bool]:
+    bold = _BOLD_LEAD.match(item)
+    if not bold:
+        return item, "", False
+    headline, detail = bold.group(1).strip(), bold.group(2).strip()
+    # "**Keep the old version warm** until ..." is one sentence split by the bold; a bold lead that
+    # ends its own sentence ("**Latency target met.** p95 ...") is a headline whatever follows.
+    if (detail[:1].islower() or detail[:1] in ",;(") and not headline.endswith((".", ":", "!", "?")):
+        joined = (
+            f"{headline}{first_sentence(detail)}"
+            if detail[:1] in ",;"
+            else f"{headline} {first_sentence(detail)}"
+        )
+        return joined, "", True
+    return headline, detail, True
+
+
+def extract_items(passages: Sequence[Passage], rules: GuidanceRules) -> list[Item]:
+    items: list[Item] = []
+    for index, passage in enumerate(passages):
+        material = section_material(passage.section, rules)
+        if material == "related":
+            continue
+        lines = passage.text.splitlines()
+        raw = [m.group(1).strip() for line in lines if (m := _ITEM.match(line))]
+        prose = not raw
+        if prose:
+            paragraph = " ".join(
+                line for line in lines if not line.startswith(("#", "**")) or " " in line[2:-2]
+            )
+            raw = [
+                s
+                for s in _SENTENCE.split(paragraph)
+                if 40 <= len(s) <= 400 and "this document" not in s.lower()
+            ]
+        for text in raw:
+            headline, detail, bold = _split_bold(text)
+            if headline.endswith("?") or len(headline.split()) < 3:
+                continue  # a question, or a bare label ("Timeliness."), says nothing on its own
+            if not headline.endswith((".", "!", "…")):
+                headline = headline.rstrip(":;,") + "."
+            detail = first_sentence(detail) if detail else ""
+            items.append(
+                Item(headline, detail, index, material, bold, prose, _stem_words(f"{headline} {detail}"))
+            )
+    return items
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """How well an item answers this question: the passage's relevance, how well its material suits
+    the kind of question, and the words it shares with the question, its expansion and the facts."""
+
+    kind: KindRule
+    question_terms: frozenset[str]
+    related_terms: frozenset[str]  # the expansion and what a follow-up refers to
+    fact_terms: frozenset[str]
+    top_score: float
+
+    def score(self, item: Item, passage: Passage) -> float | None:
+        weight = self.kind.material.get(item.material)
+        if weight is None:
+            return None  # material this kind of question never quotes
+        value = passage.score / (self.top_score or 1.0) + weight
+        value += 0.22 * len(item.terms & self.question_terms)
+        value += 0.08 * len(item.terms & (self.related_terms - self.question_terms))
+        value += 0.04 * len(item.terms & self.fact_terms)
+        value += 0.1 if item.bold else 0.0
+        value += self.kind.figures if item.has_figure else 0.0
+        value -= 0.45 if item.prose else 0.0
+        if item.material in ("action",) and not is_imperative(item.headline):
+            value -= 0.5  # a metric or a description filed under steps is not a step
+        return value
+
+
+def too_similar(a: Item, chosen: Sequence[Item]) -> bool:
+    """Near-duplicates: most of the words overall, or of the shorter headline, are shared."""
+    ha = _stem_words(a.headline)
+    for b in chosen:
+        if a.terms and b.terms and len(a.terms & b.terms) / len(a.terms | b.terms) > 0.4:
+            return True
+        hb = _stem_words(b.headline)
+        if ha and hb and len(ha & hb) / min(len(ha), len(hb)) >= 0.6:
+            return True
+    return False
+
+
+def select_items(
+    scored: Sequence[tuple[Item, float]],
+    most: int,
+    *,
+    covering: frozenset[str] = frozenset(),
+    per_passage: int = 2,
+    exclude: Sequence[Item] = (),
+    relative_floor: float = 0.3,
+) -> list[Item]:
+    """Greedy choice that rewards covering question words no chosen item covers yet (the question's
+    facets), skips near-duplicates and stops when what is left is clearly weaker."""
+    chosen: list[Item] = []
+    per: dict[int, int] = {}
+    covered: set[str] = set()
+    remaining = sorted(scored, key=lambda pair: (-pair[1], pair[0].passage, pair[0].headline))
+    best_first = remaining[0][1] if remaining else 0.0
+    while remaining and len(chosen) < most:
+        pick = max(
+            remaining,
+            key=lambda pair: pair[1] + 0.12 * len((pair[0].terms & covering) - covered),
+        )
+        remaining.remove(pick)
+        item, value = pick
+        if per.get(item.passage, 0) >= per_passage or too_similar(item, [*chosen, *exclude]):
+            continue
+        if chosen and value < best_first * relative_floor:
+            break
+        chosen.append(item)
+        per[item.passage] = per.get(item.passage, 0) + 1
+        covered |= item.terms
+    return chosen

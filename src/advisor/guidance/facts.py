@@ -1,0 +1,62 @@
+"""Facts a team states about its initiative ("data in three CRMs", "two data scientists", "no
+MLOps"), recognised with ``facts.toml`` so that retrieval and the answer can use them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Set
+from dataclasses import dataclass
+
+from advisor.guidance.rules import GuidanceRules
+
+_CLAUSE = re.compile(r"[,;\n()]|(?<=[.!?])\s+|\s+-\s+|\s+but\s+|\s+and\s+(?=(?:we|our|the|no|only|a|an)\b)")
+_MAX_CLAUSE_WORDS = 10
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    label: str
+    said: str  # the user's own words, quoted back in the answer
+    docs: tuple[str, ...]
+    topics: frozenset[str]
+    terms: tuple[str, ...]
+
+
+def extract_facts(texts: Iterable[str], rules: GuidanceRules) -> tuple[Fact, ...]:
+    """Facts in the order the user stated them; each fact once, with the first clause that states it."""
+    found: dict[str, Fact] = {}
+    for text in texts:
+        for clause in _CLAUSE.split(text or ""):
+            clause = " ".join(clause.split()).strip(" .:!?\"'")
+            if not clause:
+                continue
+            for rule in rules.facts:
+                if rule.name in found:
+                    continue
+                match = next((m for p in rule.patterns if (m := p.search(clause))), None)
+                if match is None:
+                    continue
+                found[rule.name] = Fact(
+                    rule.name, rule.label, _quote(clause, match), rule.docs, rule.topics, rule.terms
+                )
+    return tuple(found.values())
+
+
+def _quote(clause: str, match: re.Match[str]) -> str:
+    words = clause.split()
+    if len(words) <= _MAX_CLAUSE_WORDS:
+        return clause
+    # A long clause is cut to the words around what matched.
+    before = clause[: match.start()].split()[-3:]
+    after = clause[match.end() :].split()[:3]
+    return " ".join([*before, match.group(0), *after])
+
+
+def facts_for(facts: Iterable[Fact], topics: Set[str], general: bool, most: int = 3) -> list[Fact]:
+    """The facts that matter to a question about ``topics``: all of them (up to ``most``) for a
+    general "where do we start", otherwise those whose topics the question touches."""
+    chosen = [f for f in facts if general or f.topics & topics]
+    # Industry facts say less about what to do than the situation facts; they go last.
+    chosen.sort(key=lambda f: f.name.startswith("industry_"))
+    return chosen[:most]

@@ -1,0 +1,71 @@
+"""Reading a question: what kind of answer it wants, what a "what is X" asks about, and which corpus
+words its everyday wording stands for (query expansion from ``synonyms.toml``)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from advisor.guidance.rules import GuidanceRules
+
+_TERM = re.compile(
+    r"(?:what\s+(?:is|are)|whats|what's)\s+(?:an?\s+|the\s+)?(?P<a>[\w/&.+ -]{2,40}?)\s*(?:\?|,|$|\s+(?:anyway|exactly|actually|really|in practice|and\b|&))"
+    r"|what\s+(?:does|do)\s+(?:an?\s+|the\s+)?(?P<b>[\w/&.+ '\"-]{2,40}?)\s+(?:mean|stand for)\b"
+    r"|(?:define|definition of|meaning of|mean by)\s+(?:an?\s+|the\s+)?(?P<c>[\w/&.+ -]{2,40}?)\s*(?:\?|,|$|\s+(?:and|in)\b)",
+    re.IGNORECASE,
+)
+# "Where do we start?", "what next?": questions that want the team's situation, whatever its topic.
+_GENERAL = re.compile(
+    r"\b(?:where (?:do|should) (?:we|i) (?:start|begin)|what (?:first|next|now)|first steps?|next steps?|what should (?:we|i) do|"
+    r"how do (?:we|i) (?:start|begin|get started)|given (?:our|my|that|this)|for us|in our (?:case|situation)|our setup)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class QuestionReading:
+    kind: str  # one of rules.QUESTION_KINDS
+    label: str  # how the kind reads in a brief ("diagnosis of a symptom")
+    term: str | None  # what a definition question asks about ("MLOps")
+    expansion: str  # corpus words the question's wording stands for; "" when none
+    general: bool  # a "where do we start" question: the initiative's facts all matter
+    hint: str = ""  # the shape of answer that fits, for an LLM composer
+
+
+def read_question(question: str, rules: GuidanceRules) -> QuestionReading:
+    kind = next(
+        (rule for rule in rules.kinds if any(p.search(question) for p in rule.patterns)),
+        rules.kind("how_to"),
+    )
+    term = None
+    if kind.name == "definition":
+        match = _TERM.search(question)
+        if match:
+            term = next(g for g in match.groups() if g).strip(" -'\"") or None
+    return QuestionReading(
+        kind=kind.name,
+        label=kind.label,
+        term=term,
+        expansion=expand_query(question, rules),
+        general=bool(_GENERAL.search(question)) or len(question.split()) <= 4,
+        hint=kind.hint,
+    )
+
+
+def expand_query(question: str, rules: GuidanceRules) -> str:
+    """The corpus words for the question's everyday wording (each synonym entry at most once)."""
+    adds = [rule.adds for rule in rules.synonyms if any(p.search(question) for p in rule.patterns)]
+    return " ".join(adds)
+
+
+def section_material(section: str, rules: GuidanceRules) -> str:
+    """The kind of material a section holds, from its heading path ("other" when nothing matches)."""
+    lowered = section.lower()
+    # The last heading names the material ("Go-live checklist > Monitoring" is still a checklist, so
+    # the whole path is tried, deepest heading first).
+    parts = [p.strip() for p in lowered.split(" > ")]
+    for text in (parts[-1], lowered) if len(parts) > 1 else (lowered,):
+        for material, patterns in rules.sections:
+            if any(p.search(text) for p in patterns):
+                return material
+    return "other"
