@@ -86,14 +86,31 @@ class RetrievalSettings(_Section):
     mmr_lambda: float = Field(
         default=0.7, ge=0.0, le=1.0, description="1.0 = pure relevance, 0.0 = pure diversity."
     )
+    question_weight: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=5.0,
+        description="How much a match on a document's stored user questions (front matter `questions`) "
+        "counts towards its passages' rank, against a match on the passage itself (1). Measured on "
+        "evals/datasets (recall@5 0.723 at 0, 0.714 at 0.5, 0.708 at 1, 0.634 at 2), so 0: the questions "
+        "then only lend their similarity to the relevance floor and the scope decision.",
+    )
+    scope_rule: bool = Field(
+        default=False,
+        description="Also apply knowledge/rules/scope.toml: between the floor and clear_similarity a question "
+        "must mention an AI, model or data system. Off by default: measured on evals/floor it refuses no "
+        "in-scope scenario question, but it refuses short generic ones such as the benchmark's.",
+    )
     min_similarity: float = Field(
         default=0.39,
         ge=-1.0,
         le=1.0,
-        description="Relevance floor on the best cosine similarity (calibrated by evals/floor/calibrate.py).",
+        description="Relevance floor on the best cosine similarity (calibrated by evals/floor/calibrate.py); "
+        "between it and knowledge/rules/scope.toml's clear_similarity a question must also mention an AI, "
+        "model or data system.",
     )
     passage_floor_ratio: float = Field(
-        default=0.75, ge=0.0, le=1.0, description="Drop passages below this share of the best similarity."
+        default=0.6, ge=0.0, le=1.0, description="Drop passages below this share of the best similarity."
     )
     unknown_name_floor: float = Field(
         default=0.47,

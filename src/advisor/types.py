@@ -24,6 +24,13 @@ class LoadedDocument:
     source: str  # path relative to the ingested root, or a URL
     sections: tuple[Section, ...]
     content_hash: str  # sha256 of the raw file bytes
+    # Questions users ask that the document answers, in their words (front matter `questions`):
+    # indexed to find the document, never quoted.
+    questions: tuple[str, ...] = ()
+
+
+# The section of the chunks that hold a document's ``questions``: searched, never quoted.
+QUESTIONS_SECTION = "Questions this answers"
 
 
 @dataclass(frozen=True)

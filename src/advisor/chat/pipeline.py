@@ -124,15 +124,15 @@ class TurnPipeline:
         if reading.general and turn.initiative_text:
             # "What should we do first?" is a question about the initiative itself.
             query = f"{standalone} ({turn.initiative_text[:500]})"
+        said = [turn.initiative_text or ""] + [t.content for t in turn.history if t.role == "user"]
         found = self._retriever.retrieve_passages(
-            query, turn.k, turn.topics or None, context=turn.initiative_text
+            query, turn.k, turn.topics or None, context=turn.initiative_text, said=" ".join(said)
         )
         if not found.in_scope or not found.passages:
             self._metrics.abstentions.labels("out_of_scope").inc()
             yield from _words(OUT_OF_SCOPE)
             return OUT_OF_SCOPE, [], True, True, False
         # What the team said about itself, in the initiative or earlier in the conversation.
-        said = [turn.initiative_text or ""] + [t.content for t in turn.history if t.role == "user"]
         facts = extract_facts(said, self._rules)
         passages = passages_for(self._retriever, found.passages, facts, reading.general)
         # Passages are data: anything written to instruct an AI is removed before composing.

@@ -135,6 +135,12 @@ def _check_front_matter(
         elif isinstance(value, str) and not value.strip():
             add(key, f"'{key}' is blank; write a short {key}")
 
+    questions = fm.data.get("questions")
+    if questions is not None and (
+        not isinstance(questions, list) or not all(isinstance(q, str) and q.strip() for q in questions)
+    ):
+        add("questions", "'questions' must be a list of users' questions, one per '- \"...\"' line")
+
     updated = fm.data.get("updated")
     if updated not in (None, "") and not _is_date(updated):
         add("updated", f"'updated' must be a date in the form YYYY-MM-DD (e.g. 2025-01-31), not {updated!r}")

@@ -113,9 +113,29 @@ def _front_matter_topics(path: Path, fm: FrontMatter, known_topics: Mapping[str,
     return tuple(topics)
 
 
+def front_matter_questions(path: Path, fm: FrontMatter) -> tuple[str, ...]:
+    """The optional ``questions`` list: users' questions the document answers, one line each."""
+    value = fm.data.get("questions")
+    line = fm.key_lines.get("questions")
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise LoaderError(
+            path, "front matter 'questions' must be a list of questions, one per '- ' line", line
+        )
+    questions = []
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            raise LoaderError(
+                path, f"front matter 'questions': each entry must be a line of text, not {item!r}", line
+            )
+        questions.append(" ".join(item.split()))
+    return tuple(questions)
+
+
 def load_markdown(
     path: Path, raw: bytes, known_topics: Mapping[str, str]
-) -> tuple[str, str, tuple[str, ...], str, tuple[Section, ...]]:
+) -> tuple[str, str, tuple[str, ...], str, tuple[Section, ...], tuple[str, ...]]:
     text = decode_utf8(path, raw)
     try:
         fm = parse_front_matter(text)
@@ -130,7 +150,9 @@ def load_markdown(
     title: str | None = None
     summary = ""
     topics: tuple[str, ...] = ()
+    questions: tuple[str, ...] = ()
     if fm is not None:
+        questions = front_matter_questions(path, fm)
         doc_id = _front_matter_str(path, fm, "id")
         if doc_id is not None and not SLUG_PATTERN.match(doc_id):
             raise LoaderError(
@@ -146,7 +168,7 @@ def load_markdown(
         _check_url(path, fm)
     doc_id = doc_id or id_from_stem(path)
     title = title or heading_title or path.stem
-    return doc_id, title, topics, summary, sections_from_events(events, title_index)
+    return doc_id, title, topics, summary, sections_from_events(events, title_index), questions
 
 
 def _check_updated(path: Path, fm: FrontMatter) -> None:

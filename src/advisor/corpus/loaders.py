@@ -106,8 +106,9 @@ def load_document(path: Path, root: Path, known_topics: Mapping[str, str]) -> Lo
         raise LoaderError(path, f"cannot read the file ({exc.strerror or exc})") from None
     summary = ""
     topics: tuple[str, ...] = ()
+    questions: tuple[str, ...] = ()
     if suffix in MARKDOWN_EXTENSIONS:
-        doc_id, title, topics, summary, sections = load_markdown(path, raw, known_topics)
+        doc_id, title, topics, summary, sections, questions = load_markdown(path, raw, known_topics)
     elif suffix == ".txt":
         doc_id, title, sections = load_text(path, raw)
     elif suffix in (".html", ".htm"):
@@ -124,4 +125,5 @@ def load_document(path: Path, root: Path, known_topics: Mapping[str, str]) -> Lo
         source=_source_of(path, root),
         sections=sections,
         content_hash=hashlib.sha256(raw).hexdigest(),
+        questions=questions,
     )

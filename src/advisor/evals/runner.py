@@ -53,7 +53,9 @@ class DegradedRetriever(Retriever):
     ``shuffle`` replaces the ranking with a seeded random order over a wide candidate pool."""
 
     def __init__(self, mode: Degrade, settings: Settings, container: Container) -> None:
-        super().__init__(settings, container.embedder, container.vectors, container.index_repository)
+        super().__init__(
+            settings, container.embedder, container.vectors, container.index_repository, container.rules
+        )
         self.mode = mode
 
     def retrieve_passages(
@@ -63,11 +65,12 @@ class DegradedRetriever(Retriever):
         topics: Sequence[str] | None = None,
         context: str | None = None,
         strategy: str = "hybrid",
+        said: str | None = None,
     ) -> RetrievalResult:
         wanted = k or self._settings.retrieval.k
         if self.mode == "k1":
-            return super().retrieve_passages(query, 1, topics, context, strategy)
-        found = super().retrieve_passages(query, 50, topics, context, strategy)
+            return super().retrieve_passages(query, 1, topics, context, strategy, said)
+        found = super().retrieve_passages(query, 50, topics, context, strategy, said)
         shuffled = list(found.passages)
         random.Random(zlib.crc32(query.encode())).shuffle(shuffled)
         return RetrievalResult(shuffled[:wanted], found.best_similarity, found.in_scope, strategy)

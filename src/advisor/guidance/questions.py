@@ -69,3 +69,16 @@ def section_material(section: str, rules: GuidanceRules) -> str:
             if any(p.search(text) for p in patterns):
                 return material
     return "other"
+
+
+def within_scope(question: str, best_similarity: float, floor: float, rules: GuidanceRules) -> bool:
+    """Whether a question is Advisor's business: its best match reaches ``floor`` and is either clear
+    or the question mentions an AI, model or data system; one person's own affairs never are."""
+    scope = rules.scope
+    if any(p.search(question) for p in scope.personal) and not any(
+        p.search(question) for p in scope.organisation
+    ):
+        return False
+    if best_similarity < floor:
+        return False
+    return best_similarity >= scope.clear_similarity or any(p.search(question) for p in scope.system)

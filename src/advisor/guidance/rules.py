@@ -57,11 +57,20 @@ class SynonymRule:
 
 
 @dataclass(frozen=True)
+class ScopeRule:
+    clear_similarity: float  # a match this close needs no other sign that the question is in scope
+    system: tuple[re.Pattern[str], ...]  # wordings of an AI, model or data system
+    personal: tuple[re.Pattern[str], ...]  # one person's own affairs
+    organisation: tuple[re.Pattern[str], ...]  # a team or organisation (overrides ``personal``)
+
+
+@dataclass(frozen=True)
 class GuidanceRules:
     kinds: tuple[KindRule, ...]  # in the order they are tried
     sections: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]  # (material, patterns) in order
     facts: tuple[FactRule, ...]
     synonyms: tuple[SynonymRule, ...]
+    scope: ScopeRule
 
     def kind(self, name: str) -> KindRule:
         return next(k for k in self.kinds if k.name == name)
@@ -78,11 +87,13 @@ def load_rules(folder: Path | None = None) -> GuidanceRules:
     sections_doc = _read(folder / "sections.toml")
     facts_doc = _read(folder / "facts.toml")
     synonyms_doc = _read(folder / "synonyms.toml")
+    scope_doc = _read(folder / "scope.toml")
     return GuidanceRules(
         kinds=_kinds(folder / "question_kinds.toml", kinds_doc),
         sections=_sections(folder / "sections.toml", sections_doc),
         facts=_facts(folder / "facts.toml", facts_doc),
         synonyms=_synonyms(folder / "synonyms.toml", synonyms_doc),
+        scope=_scope(folder / "scope.toml", scope_doc),
     )
 
 
@@ -190,3 +201,15 @@ def _synonyms(path: Path, doc: dict[str, Any]) -> tuple[SynonymRule, ...]:
             raise RulesError(f"{path}: synonym #{number} needs `adds` (the corpus's words)")
         rules.append(SynonymRule(_patterns(path, f"synonym #{number}", entry.get("patterns")), adds.strip()))
     return tuple(rules)
+
+
+def _scope(path: Path, doc: dict[str, Any]) -> ScopeRule:
+    clear = doc.get("clear_similarity")
+    if not isinstance(clear, int | float) or isinstance(clear, bool) or not -1.0 <= clear <= 1.0:
+        raise RulesError(f"{path}: clear_similarity must be a number between -1 and 1")
+    return ScopeRule(
+        clear_similarity=float(clear),
+        system=_patterns(path, "system", doc.get("system_patterns")),
+        personal=_patterns(path, "personal", doc.get("personal_patterns", [])),
+        organisation=_patterns(path, "organisation", doc.get("organisation_patterns", [])),
+    )

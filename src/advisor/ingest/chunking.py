@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from advisor.types import Chunk, LoadedDocument, Section
+from advisor.types import QUESTIONS_SECTION, Chunk, LoadedDocument, Section
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -180,4 +180,17 @@ def chunk_document(doc: LoadedDocument, max_words: int = 180, min_words: int = 2
                     position=len(chunks),
                 )
             )
+    for question in dict.fromkeys(doc.questions):
+        chunks.append(
+            Chunk(
+                chunk_id=make_chunk_id(doc.doc_id, (QUESTIONS_SECTION,), question),
+                doc_id=doc.doc_id,
+                title=doc.title,
+                heading_path=(QUESTIONS_SECTION,),
+                topics=doc.topics,
+                source=doc.source,
+                text=question,
+                position=len(chunks),
+            )
+        )
     return chunks

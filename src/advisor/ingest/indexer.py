@@ -24,7 +24,7 @@ from advisor.corpus.taxonomy import load_topics
 from advisor.ingest.chunking import chunk_document
 from advisor.retrieval.index_contents import encode, read_collection
 from advisor.store.records import IndexedDocumentRecord
-from advisor.types import Chunk, LoadedDocument
+from advisor.types import QUESTIONS_SECTION, Chunk, LoadedDocument
 
 if TYPE_CHECKING:
     from advisor.components.embedder import Embedder
@@ -65,7 +65,10 @@ class IngestReport:
 
 
 def embedding_text(chunk: Chunk) -> str:
-    """What is embedded and BM25-indexed: title and section give short chunks their context."""
+    """What is embedded and BM25-indexed: title and section give short chunks their context. A
+    user's question is embedded as it stands, so that questions worded like it find it."""
+    if chunk.heading_path == (QUESTIONS_SECTION,):
+        return chunk.text
     return f"{chunk.title}. {chunk.section}.\n{chunk.text}"
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from advisor.components.sparse import SparseIndex
-from advisor.guidance.questions import expand_query
+from advisor.guidance.questions import expand_query, within_scope
 from advisor.retrieval.index_contents import (
     WORD,
     IndexContents,
@@ -23,7 +23,7 @@ from advisor.retrieval.index_contents import (
     decode,
     read_collection,
 )
-from advisor.types import Passage
+from advisor.types import QUESTIONS_SECTION, Passage
 
 if TYPE_CHECKING:
     from advisor.components.embedder import Embedder, Vector
@@ -99,6 +99,7 @@ class _Candidate:
     fused: float = 0.0
     similarity: float | None = None
     vector: Vector | None = None
+    lent: float = 0.0  # the similarity of a stored user question of its document that matched
 
 
 class Retriever:
@@ -211,8 +212,11 @@ class Retriever:
         topics: Sequence[str] | None = None,
         context: str | None = None,
         strategy: str = "hybrid",
+        said: str | None = None,
     ) -> RetrievalResult:
-        """Top-k passages for ``query``; ``context`` (the initiative) nudges the dense query."""
+        """Top-k passages for ``query``; ``context`` (the initiative) nudges the dense query. What
+        the user ``said`` before (default: the initiative) counts when judging whether the question
+        is about an AI initiative at all: "how do we staff that?" is, after "our churn model..."."""
         k = k or self._settings.retrieval.k
         snap = self._current()
         # Everyday wording ("Black Friday") also searches for the corpus's words ("peak load"), by
@@ -221,14 +225,14 @@ class Retriever:
         searched = f"{query} ({expansion})" if expansion else query
         qvec = self._query_vector(query, context)
         try:
-            return self._search(snap, query, qvec, k, topics, strategy, searched)
+            return self._search(snap, query, qvec, k, topics, strategy, searched, said or context)
         except Exception:
             # An ingest elsewhere may have switched the index and dropped our collection since the
             # last pointer check: look again before failing the request.
             fresh = self._current(force=True)
             if fresh.collection_name == snap.collection_name:
                 raise
-            return self._search(fresh, query, qvec, k, topics, strategy, searched)
+            return self._search(fresh, query, qvec, k, topics, strategy, searched, said or context)
 
     def _search(
         self,
@@ -239,6 +243,7 @@ class Retriever:
         topics: Sequence[str] | None,
         strategy: str,
         keywords: str | None = None,
+        scope_context: str | None = None,
     ) -> RetrievalResult:
         cfg = self._settings.retrieval
         allowed = self._allowed(snap, topics)
@@ -258,16 +263,66 @@ class Retriever:
             return RetrievalResult([], 0.0, False, strategy)
         self._fill_vectors(snap, qvec, candidates)
         best = max(c.similarity or 0.0 for c in candidates.values())
-        in_scope = best >= cfg.min_similarity
+        self._credit_asked_questions(snap, qvec, candidates)
+        if not candidates:
+            return RetrievalResult([], 0.0, False, strategy)
+        if self._rules is None or not cfg.scope_rule:
+            in_scope = best >= cfg.min_similarity
+        else:
+            in_scope = within_scope(f"{query} {scope_context or ''}", best, cfg.min_similarity, self._rules)
         if in_scope and best < cfg.unknown_name_floor and unknown_names(query, snap.vocabulary):
             # It asks about something the corpus never mentions, and nothing matches it closely.
             in_scope = False
         floor = max(best * cfg.passage_floor_ratio, cfg.min_similarity * 0.75)
-        pool = [c for c in candidates.values() if (c.similarity or 0.0) >= floor]
+        pool = [c for c in candidates.values() if max(c.similarity or 0.0, c.lent) >= floor]
         # MMR decides which passages make the set; they are then listed by relevance, so the
         # order and the reported scores agree.
         chosen = sorted(_mmr(pool, k, cfg.mmr_lambda), key=lambda c: c.fused, reverse=True)
         return RetrievalResult([_to_passage(c) for c in chosen], best, in_scope, strategy)
+
+    def _credit_asked_questions(
+        self, snap: _Snapshot, qvec: Vector, candidates: dict[str, _Candidate]
+    ) -> None:
+        """A document's stored user questions are found like passages but never returned: each that
+        matched credits its document's passages (those found, or else all of them, ranked by their
+        own similarity) with its score, and lends them its similarity for the passage floor."""
+        asked = [c for c in candidates.values() if c.metadata.get("section") == QUESTIONS_SECTION]
+        if not asked:
+            return
+        weight = self._settings.retrieval.question_weight
+        credit: dict[str, tuple[float, float]] = {}
+        for cand in asked:
+            del candidates[cand.chunk_id]
+            doc = str(cand.metadata.get("doc_id", ""))
+            fused, similarity = credit.get(doc, (0.0, 0.0))
+            credit[doc] = (max(fused, cand.fused), max(similarity, cand.similarity or 0.0))
+        added: dict[str, _Candidate] = {}
+        for doc, (fused, similarity) in credit.items():
+            members = [
+                snap.ids[i]
+                for i in snap.doc_chunks.get(doc, [])
+                if snap.metadatas[i].get("section") != QUESTIONS_SECTION
+            ]
+            present = [candidates[m] for m in members if m in candidates]
+            for cand in present:
+                cand.fused += weight * fused
+                cand.lent = similarity
+            if not present and weight > 0:
+                for m in members:
+                    added[m] = _Candidate(
+                        m, snap.metadatas[snap.position[m]], fused=weight * fused, lent=similarity
+                    )
+        if added:
+            self._fill_vectors(snap, qvec, added)
+            # Within a document the passage closest to the question leads.
+            by_doc: dict[str, float] = {}
+            for cand in added.values():
+                doc = str(cand.metadata.get("doc_id", ""))
+                by_doc[doc] = max(by_doc.get(doc, 0.0), cand.similarity or 0.0)
+            for cand in added.values():
+                top = by_doc[str(cand.metadata.get("doc_id", ""))] or 1.0
+                cand.fused *= max(cand.similarity or 0.0, 0.0) / top
+            candidates.update(added)
 
     def action_passages(
         self, passages: Sequence[Passage], sections: Sequence[str] = ("first steps",), docs: int = 2
