@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
 
 from advisor.compose.followup import rewrite_followup
-from advisor.compose.guard import strip_invisible
 from advisor.compose.items import Item, Scorer, extract_items, is_imperative, select_items, terms
+from advisor.compose.note import Composition, Line, Note, definition_of, echo, lower_first
 from advisor.compose.protocol import Brief, Draft, stream_words
-from advisor.compose.sanitise import filter_output, own_urls, sanitise_passages
+from advisor.compose.sanitise import sanitise_passages
 from advisor.guidance.facts import Fact, extract_facts, facts_for
 from advisor.guidance.questions import QuestionReading, read_question
 from advisor.guidance.rules import GuidanceRules, load_rules
@@ -27,93 +26,6 @@ __all__ = ["Composition", "ExtractiveComposer", "compose_extractive", "terms"]
 
 WORD_BUDGET = 240
 _ASKS_FOR_SIGNS = re.compile(r"\b(?:warning signs?|signs|symptoms|red flags?|early warnings?)\b", re.I)
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
-
-
-@dataclass(frozen=True)
-class Composition:
-    text: str
-    passages: list[Passage]  # numbered 1..n as cited in text
-
-
-@dataclass(frozen=True)
-class _Line:
-    """One line of the note: its text with ``{n}`` where the passage number goes."""
-
-    template: str
-    passage: int | None = None
-    short: str | None = None  # the line without its detail, when the note runs long
-
-    def words(self) -> int:
-        return len(self.template.split())
-
-
-class _Note:
-    """The note being written; passages are numbered in the order the note first cites them."""
-
-    def __init__(self, passages: Sequence[Passage]) -> None:
-        self.passages = passages
-        self.lines: list[_Line] = []
-
-    def add(self, template: str, passage: int | None = None, short: str | None = None) -> None:
-        self.lines.append(_Line(template, passage, short))
-
-    def add_item(self, item: Item, prefix: str) -> None:
-        short = _item_line(item, prefix, detail=False) if item.detail else None
-        self.add(_item_line(item, prefix), item.passage, short)
-
-    def render(self) -> Composition:
-        numbering: dict[int, int] = {}
-        out = []
-        for line in self.lines:
-            if line.passage is None:
-                out.append(line.template)
-                continue
-            number = numbering.setdefault(line.passage, len(numbering) + 1)
-            out.append(line.template.replace("{n}", str(number)))
-        cited = [self.passages[i] for i in numbering]
-        text = "\n".join(out).strip()
-        text = re.sub(r"\n{3,}", "\n\n", text)
-        return Composition(filter_output(text, own_urls(cited)), cited)
-
-
-def _item_line(item: Item, prefix: str = "- ", detail: bool = True) -> str:
-    tail = f" {item.detail}" if detail and item.detail else ""
-    return (
-        f"{prefix}**{item.headline}**{tail} [{{n}}]" if not item.prose else f"{prefix}{item.headline} [{{n}}]"
-    )
-
-
-def _lower_first(text: str) -> str:
-    first = text.split(" ", 1)[0]
-    return text if first.isupper() and len(first) > 1 else text[:1].lower() + text[1:]
-
-
-_PRONOUN = re.compile(r"^(?:Our|We|The|My|A|An|Its|Their)\b")
-
-
-def _echo(text: str) -> str:
-    # The team's own words are quoted back: never as an image, a link or hidden characters.
-    said = " ".join(filter_output(strip_invisible(text)).split()).replace("*", "")
-    return _PRONOUN.sub(lambda m: m.group(0).lower(), said)
-
-
-def _definition(term: str | None, passages: Sequence[Passage]) -> tuple[str, int] | None:
-    """A sentence that says what ``term`` is ("MLOps is the set of practices...")."""
-    if not term:
-        return None
-    words = [w for w in re.findall(r"[\w/&+-]+", term.lower()) if w not in ("a", "an", "the")]
-    if not words:
-        return None
-    name = r"\s+".join(re.escape(w) for w in words)
-    says = re.compile(rf"\b{name}s?\b(?:\s*\([^)]*\))?\s+(?:is|are|means|refers to|describes)\b", re.I)
-    for index, passage in enumerate(passages):
-        plain = re.sub(r"\*\*|^\s*(?:[-*+]|\d+[.)])\s+", "", passage.text, flags=re.M)
-        for sentence in _SENTENCE_SPLIT.split(" ".join(plain.split())):
-            match = says.search(sentence)
-            if match and match.start() < 40 and 30 <= len(sentence) <= 400:
-                return sentence.strip(), index
-    return None
 
 
 class _Writer:
@@ -136,7 +48,7 @@ class _Writer:
             value = scorer.score(item, self.passages[item.passage])
             if value is not None:
                 self.scored.append((item, value))
-        self.note = _Note(self.passages)
+        self.note = Note(self.passages)
         self.used: list[Item] = []
 
     def _facts_from_text(self) -> tuple[Fact, ...]:
@@ -181,7 +93,7 @@ class _Writer:
             "examples": self._examples,
         }.get(kind, self._how_to)
         if not body():
-            self.note = _Note(self.passages)
+            self.note = Note(self.passages)
             self.used = []
             if not self._how_to():
                 return Composition("", [])
@@ -201,7 +113,7 @@ class _Writer:
             # step" in a follow-up means what the reader sees as step 2.
             first = steps.pop(0)
             detail = f" {first.detail}" if first.detail else ""
-            self.note.add(f"Start here: **{_lower_first(first.headline)}**{detail} [{{n}}]", first.passage)
+            self.note.add(f"Start here: **{lower_first(first.headline)}**{detail} [{{n}}]", first.passage)
             self.note.add("")
             start = 2
         if steps and heading:
@@ -221,7 +133,7 @@ class _Writer:
         return bool(points)
 
     def _definition(self) -> bool:
-        found = _definition(self.reading.term, self.passages)
+        found = definition_of(self.reading.term, self.passages)
         if found is None:
             return self._how_to()
         sentence, index = found
@@ -257,11 +169,11 @@ class _Writer:
         if signs:
             first = signs[0]
             self.note.add(
-                f"What you describe matches a known warning sign: **{_lower_first(first.headline)}** [{{n}}]",
+                f"What you describe matches a known warning sign: **{lower_first(first.headline)}** [{{n}}]",
                 first.passage,
             )
             for item in signs[1:]:
-                self.note.add(f"A related sign: **{_lower_first(item.headline)}** [{{n}}]", item.passage)
+                self.note.add(f"A related sign: **{lower_first(item.headline)}** [{{n}}]", item.passage)
             self.note.add("")
         else:
             return self._how_to()  # no sign plainly matches: answer with the actions, first one first
@@ -344,7 +256,7 @@ class _Writer:
         self.note.add("**For your situation:**")
         for fact, item in lines:
             self.note.add(
-                f"- **You mentioned {_echo(fact.said)}:** {_lower_first(item.headline)} [{{n}}]", item.passage
+                f"- **You mentioned {echo(fact.said)}:** {lower_first(item.headline)} [{{n}}]", item.passage
             )
 
     def _fill(self, enough: int = 190) -> None:
@@ -371,7 +283,7 @@ class _Writer:
                 return
             line = lines[position]
             if line.short is not None:
-                lines[position] = _Line(line.short, line.passage)
+                lines[position] = Line(line.short, line.passage)
         listed = [i for i, line in enumerate(lines) if re.match(r"^(?:- |\d+\. )", line.template)]
         while self.words() > WORD_BUDGET and len(listed) > 3:
             del lines[listed.pop()]

@@ -73,10 +73,6 @@ class Item:
     def has_figure(self) -> bool:
         return bool(_FIGURE.search(self.text))
 
-    @property
-    def is_action(self) -> bool:
-        return self.material in ("action", "checklist", "good") and is_imperative(self.headline)
-
 
 def first_sentence(text: str, limit: int = 220) -> str:
     sentence = _SENTENCE.split(text.strip(), maxsplit=1)[0]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import bisect
 import logging
-import re
 import threading
 import time
 from collections.abc import Sequence
@@ -16,13 +14,13 @@ import numpy as np
 from advisor.components.sparse import SparseIndex
 from advisor.guidance.questions import expand_query, within_scope
 from advisor.retrieval.index_contents import (
-    WORD,
     IndexContents,
     MetadataTable,
     StoredFormError,
     decode,
     read_collection,
 )
+from advisor.retrieval.names import unknown_names
 from advisor.types import QUESTIONS_SECTION, Passage
 
 if TYPE_CHECKING:
@@ -35,36 +33,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _REFRESH_SECONDS = 2.0
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9.+'-]*[A-Za-z0-9]")
-_SENTENCE_START = re.compile(r"(^|[.?!:]\s*)$")
-
-
-def unknown_names(query: str, vocabulary: Sequence[str]) -> list[str]:
-    """Names in the query (capitalised mid-sentence, acronyms, mixed case: a product, a place, a law)
-    that no word of the corpus starts with. Figures are left out: teams describe their own numbers."""
-    found = []
-    for match in _NAME.finditer(query):
-        token = match.group(0)
-        if any(ch.isdigit() for ch in token):
-            continue
-        at_start = bool(_SENTENCE_START.search(query[: match.start()]))
-        if not ((token[0].isupper() and not at_start) or any(ch.isupper() for ch in token[1:])):
-            continue
-        parts = WORD.findall(token.lower().removesuffix("'s"))
-        if any(not _known(part, vocabulary) for part in parts):
-            found.append(token)
-    return found
-
-
-def _known(word: str, vocabulary: Sequence[str]) -> bool:
-    # A prefix counts ("Europe" / "european"), and so does a plural of a known word ("ERPs").
-    for form in {word, word.removesuffix("s")}:
-        i = bisect.bisect_left(vocabulary, form)
-        if i < len(vocabulary) and (
-            vocabulary[i] == form or (len(form) >= 3 and vocabulary[i].startswith(form))
-        ):
-            return True
-    return False
 
 
 class IndexNotReadyError(RuntimeError):
@@ -329,7 +297,6 @@ class Retriever:
     ) -> list[Passage]:
         """The action sections (e.g. "First steps") of the best documents, when retrieval matched
         their explanation rather than their advice. Ranked just below the passage that led to them."""
-        snap = self._current()
         have = {p.chunk_id for p in passages}
         extra: list[Passage] = []
         leading: list[Passage] = []
@@ -337,27 +304,30 @@ class Retriever:
             if all(q.doc_id != p.doc_id for q in leading):
                 leading.append(p)
         for lead in leading[:docs]:
-            for i in snap.doc_chunks.get(lead.doc_id, []):
-                meta = snap.metadatas[i]
-                section = str(meta.get("section", "")).lower()
-                if snap.ids[i] not in have and any(section.startswith(name) for name in sections):
-                    cand = _Candidate(snap.ids[i], meta, fused=lead.score * 0.9, similarity=lead.similarity)
-                    extra.append(_to_passage(cand))
-                    have.add(snap.ids[i])
+            for found in self.sections_of([lead.doc_id], lead.score * 0.9, sections, lead.similarity):
+                if found.chunk_id not in have:
+                    extra.append(found)
+                    have.add(found.chunk_id)
         return extra
 
     def sections_of(
-        self, doc_ids: Sequence[str], score: float, sections: Sequence[str] = ("first steps",)
+        self,
+        doc_ids: Sequence[str],
+        score: float,
+        sections: Sequence[str] = ("first steps",),
+        similarity: float = 0.0,
     ) -> list[Passage]:
         """The named sections of the given documents (skipping documents not in the index), scored
-        ``score``: the advice behind a fact the team stated, ranked below what retrieval found."""
+        ``score``: e.g. the advice behind a fact the team stated, ranked below what retrieval found."""
         snap = self._current()
         found: list[Passage] = []
         for doc_id in doc_ids:
             for i in snap.doc_chunks.get(doc_id, []):
                 meta = snap.metadatas[i]
                 if any(str(meta.get("section", "")).lower().startswith(name) for name in sections):
-                    found.append(_to_passage(_Candidate(snap.ids[i], meta, fused=score, similarity=0.0)))
+                    found.append(
+                        _to_passage(_Candidate(snap.ids[i], meta, fused=score, similarity=similarity))
+                    )
         return found
 
     def _query_vector(self, query: str, context: str | None) -> Vector:

@@ -1,0 +1,101 @@
+"""The note the extractive composer writes: lines with ``{n}`` where a passage number goes, numbered
+in the order the note first cites them, and the small text helpers it is written with."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from advisor.compose.guard import strip_invisible
+from advisor.compose.items import Item
+from advisor.compose.sanitise import filter_output, own_urls
+from advisor.types import Passage
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+
+
+@dataclass(frozen=True)
+class Composition:
+    text: str
+    passages: list[Passage]  # numbered 1..n as cited in text
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the note: its text with ``{n}`` where the passage number goes."""
+
+    template: str
+    passage: int | None = None
+    short: str | None = None  # the line without its detail, when the note runs long
+
+    def words(self) -> int:
+        return len(self.template.split())
+
+
+class Note:
+    """The note being written; passages are numbered in the order the note first cites them."""
+
+    def __init__(self, passages: Sequence[Passage]) -> None:
+        self.passages = passages
+        self.lines: list[Line] = []
+
+    def add(self, template: str, passage: int | None = None, short: str | None = None) -> None:
+        self.lines.append(Line(template, passage, short))
+
+    def add_item(self, item: Item, prefix: str) -> None:
+        short = item_line(item, prefix, detail=False) if item.detail else None
+        self.add(item_line(item, prefix), item.passage, short)
+
+    def render(self) -> Composition:
+        numbering: dict[int, int] = {}
+        out = []
+        for line in self.lines:
+            if line.passage is None:
+                out.append(line.template)
+                continue
+            number = numbering.setdefault(line.passage, len(numbering) + 1)
+            out.append(line.template.replace("{n}", str(number)))
+        cited = [self.passages[i] for i in numbering]
+        text = "\n".join(out).strip()
+        text = re.sub(r"\n{3,}", "\n\n", text)
+        return Composition(filter_output(text, own_urls(cited)), cited)
+
+
+def item_line(item: Item, prefix: str = "- ", detail: bool = True) -> str:
+    tail = f" {item.detail}" if detail and item.detail else ""
+    return (
+        f"{prefix}**{item.headline}**{tail} [{{n}}]" if not item.prose else f"{prefix}{item.headline} [{{n}}]"
+    )
+
+
+def lower_first(text: str) -> str:
+    first = text.split(" ", 1)[0]
+    return text if first.isupper() and len(first) > 1 else text[:1].lower() + text[1:]
+
+
+_PRONOUN = re.compile(r"^(?:Our|We|The|My|A|An|Its|Their)\b")
+
+
+def echo(text: str) -> str:
+    # The team's own words are quoted back: never as an image, a link or hidden characters.
+    said = " ".join(filter_output(strip_invisible(text)).split()).replace("*", "")
+    return _PRONOUN.sub(lambda m: m.group(0).lower(), said)
+
+
+def definition_of(term: str | None, passages: Sequence[Passage]) -> tuple[str, int] | None:
+    """A sentence that says what ``term`` is ("MLOps is the set of practices...")."""
+    if not term:
+        return None
+    words = [w for w in re.findall(r"[\w/&+-]+", term.lower()) if w not in ("a", "an", "the")]
+    if not words:
+        return None
+    name = r"\s+".join(re.escape(w) for w in words)
+    says = re.compile(rf"\b{name}s?\b(?:\s*\([^)]*\))?\s+(?:is|are|means|refers to|describes)\b", re.I)
+    for index, passage in enumerate(passages):
+        plain = re.sub(r"\*\*|^\s*(?:[-*+]|\d+[.)])\s+", "", passage.text, flags=re.M)
+        for sentence in _SENTENCE_SPLIT.split(" ".join(plain.split())):
+            match = says.search(sentence)
+            if match and match.start() < 40 and 30 <= len(sentence) <= 400:
+                return sentence.strip(), index
+    return None
