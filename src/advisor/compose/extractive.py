@@ -14,7 +14,7 @@ from collections.abc import Generator, Sequence
 
 from advisor.compose.followup import rewrite_followup
 from advisor.compose.items import Item, Scorer, extract_items, is_imperative, select_items, terms
-from advisor.compose.note import Composition, Line, Note, definition_of, echo, lower_first
+from advisor.compose.note import Composition, Line, Note, definition_of, echo, item_line, lower_first
 from advisor.compose.protocol import Brief, Draft, stream_words
 from advisor.compose.sanitise import sanitise_passages
 from advisor.guidance.facts import Fact, extract_facts, facts_for
@@ -25,7 +25,22 @@ from advisor.types import Passage, Turn
 __all__ = ["Composition", "ExtractiveComposer", "compose_extractive", "terms"]
 
 WORD_BUDGET = 240
-_ASKS_FOR_SIGNS = re.compile(r"\b(?:warning signs?|signs|symptoms|red flags?|early warnings?)\b", re.I)
+# What may fill the rest of the note, by kind of question (how_to for any kind not listed).
+FILL_MATERIALS = {
+    "how_to": ("action", "checklist", "good", "tradeoff", "cost", "example", "other"),
+    "symptom": ("symptom", "action", "checklist", "good", "other"),
+    "risks": ("symptom", "tradeoff", "action", "other"),
+}
+FILL_PER_PASSAGE = 5
+DETAILED_STEPS = 3
+# An imperative sentence is advice wherever the guidance wrote it, not only under "First steps".
+STEP_MATERIALS = ("action", "checklist", "good", "other", "tradeoff", "cost", "example")
+_ASKS_FOR_SIGNS = re.compile(
+    r"\b(?:warning signs?|signs|symptoms|red flags?|early warnings?)\b"
+    r"|\bhow (?:can|do|would|will|could) (?:we|i|you|they) (?:tell|know|spot|notice|recogni[sz]e|see) "
+    r"(?:if|whether|when|that)\b",
+    re.I,
+)
 
 
 class _Writer:
@@ -40,14 +55,9 @@ class _Writer:
         facts = brief.facts if brief.facts is not None else self._facts_from_text()
         self.facts = facts
         fact_terms = frozenset(t for f in facts for t in terms(" ".join(f.terms)))
-        top = max((p.score for p in self.passages), default=1.0)
         self.covering = question_terms | related
-        scorer = Scorer(self.kind, question_terms, related, fact_terms, top)
-        self.scored: list[tuple[Item, float]] = []
-        for item in extract_items(self.passages, rules):
-            value = scorer.score(item, self.passages[item.passage])
-            if value is not None:
-                self.scored.append((item, value))
+        scorer = Scorer(self.kind, question_terms, related, fact_terms)
+        self.scored = [(item, scorer.score(item)) for item in extract_items(self.passages, rules)]
         self.note = Note(self.passages)
         self.used: list[Item] = []
 
@@ -64,14 +74,15 @@ class _Writer:
         actions_only: bool = False,
         per_passage: int = 2,
         min_overlap: int = 0,
+        exempt: int = 0,
     ) -> list[Item]:
         pool = [
             (item, value)
             for item, value in self.scored
             if item.material in materials
-            and (not actions_only or is_imperative(item.headline))
+            and (not actions_only or is_imperative(item.headline, strict=item.material != "action"))
             and item not in self.used
-            and len(item.terms & self.covering) >= min_overlap
+            and (item.passage < exempt or len(item.terms & self.covering) >= min_overlap)
         ]
         chosen = select_items(pool, most, covering=self.covering, per_passage=per_passage, exclude=self.used)
         self.used.extend(chosen)
@@ -104,7 +115,7 @@ class _Writer:
 
     def _steps(self, heading: str | None, most: int, opening: bool = False) -> bool:
         # A "First steps" section is one passage of five or six steps: allow three from each.
-        steps = self.pick(("action", "checklist", "good"), most, actions_only=True, per_passage=3)
+        steps = self.pick(STEP_MATERIALS, most, actions_only=True, per_passage=4)
         if not steps:
             return False
         start = 1
@@ -119,7 +130,8 @@ class _Writer:
         if steps and heading:
             self.note.add(heading)
         for number, item in enumerate(steps, start):
-            self.note.add_item(item, f"{number}. ")
+            # The first steps carry their detail; later ones their headline, so more fit.
+            self.note.add_item(item, f"{number}. ", detail=number <= DETAILED_STEPS, step=True)
         self.note.add("")
         return True
 
@@ -157,7 +169,7 @@ class _Writer:
     def _symptom(self) -> bool:
         if _ASKS_FOR_SIGNS.search(self.brief.question):
             # "What are the warning signs...": the signs are the answer, then what to do about them.
-            listed = self.pick(("symptom",), 5)
+            listed = self.pick(("symptom",), 5, per_passage=4)
             if listed:
                 self.note.add("Warning signs to look for:")
                 for item in listed:
@@ -243,7 +255,7 @@ class _Writer:
                 )
                 for item, value in self.scored
                 if item not in self.used
-                and is_imperative(item.headline)
+                and is_imperative(item.headline, strict=item.material != "action")
                 and item.material != "symptom"
                 and (item.terms & fit or self.passages[item.passage].doc_id in fact.docs)
             ]
@@ -259,21 +271,28 @@ class _Writer:
                 f"- **You mentioned {echo(fact.said)}:** {lower_first(item.headline)} [{{n}}]", item.passage
             )
 
-    def _fill(self, enough: int = 190) -> None:
-        """A short note has room for more: further points on the question, best first."""
-        if self.words() >= enough:
-            return
-        materials = ("action", "checklist", "good", "tradeoff", "cost", "example", "other")
-        extra = self.pick(materials, 5, min_overlap=1)
+    def _fill(self) -> None:
+        """The rest of the budget goes to further points on the question, best first: a reader gets
+        more from a dense note than from a short one."""
+        materials = FILL_MATERIALS.get(self.reading.kind, FILL_MATERIALS["how_to"])
+        # Retrieval's best passages are on the question as a whole; further ones must share its words.
+        extra = self.pick(materials, 12, per_passage=FILL_PER_PASSAGE, min_overlap=1, exempt=3)
         added = False
         for item in extra:
-            if self.words() >= enough + 30:
-                break
+            room = WORD_BUDGET - self.words() - (0 if added else 3)
+            full, short = item_line(item, "- "), item_line(item, "- ", detail=False)
+            if len(full.split()) <= room:
+                line = Line(full, item.passage, short if item.detail else None)
+            elif len(short.split()) <= room and len(item.headline.split()) >= 4:
+                line = Line(short, item.passage)
+            else:
+                self.used.remove(item)
+                continue
             if not added:
                 self.note.add("")
-                self.note.add("**Also relevant:**")
+                self.note.add("**Worth knowing:**")
                 added = True
-            self.note.add_item(item, "- ")
+            self.note.lines.append(line)
 
     def _fit_budget(self) -> None:
         """Trim details from the last lines, then whole list lines, until the note fits the budget."""

@@ -23,16 +23,48 @@ _STOP = frozenset(
     "will with you your my me about any all more most some than too very just also get".split()
 )
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
-_BOLD_LEAD = re.compile(r"^\*\*(.+?)\*\*[:.]?\s*(.*)$")
+_BOLD_LEAD = re.compile(r"^\*\*(.+?)\*\*([:.]?)\s*(.*)$")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 _FIGURE = re.compile(r"\d")
+# A sentence that opens by pointing back ("It is one of...", "This means...") needs the one before it.
+_LEANS_BACK = re.compile(r"^(?:it|this|that|these|those|they|such|here)\b", re.I)
+_POINTS_BACK = re.compile(r"^\S+ (?:it|this|that|them|these|those)\b(?! (?:is|are|was|were)\b)", re.I)
+_CROSS_REFERENCE = re.compile(r"^see\b.{0,80}$", re.I)
 # First words that describe a thing or a state ("The fraud model has...", "Time to decision...")
 # rather than tell the reader what to do.
 _NOT_IMPERATIVE = frozenset(
-    "a an the no nobody none too our their its this that there it he she they we you one two three every "
+    "a an the no nobody none too our their its this that there it he she they we you one two three every from "
     "each all most many some only time number share rate percentage cost costs latency accuracy".split()
 )
 _VERB_LIKE_S = frozenset("assess address discuss focus process pass access bias harness".split())
+_NOUN_FOLLOWERS = frozenset("or and vs versus drift is are was were has have of".split())
+# Verbs that open advice in the guidance ("Name one owner", "Coarsen the postcode"). Outside a steps
+# section only these count as an instruction: there, "Fairness results: ..." or "Data quality is
+# relative" open with a noun that the suffix test above would let through.
+_ADVICE_VERBS = frozenset(
+    """
+    add address adopt agree align allocate appoint ask assess assign audit automate avoid balance benchmark
+    block book bring budget build calculate cap capture change check choose classify close coarsen collect
+    combine communicate compare complete compute configure confirm consider convert create cut decide
+    define delete deploy describe design detect document draft draw drop embed enable encode end ensure
+    escalate establish estimate evaluate expect explain expose find fix flag focus follow forecast freeze
+    fund gather get give hire hold identify include integrate interview introduce invest involve isolate
+    keep label launch lay lead limit link list load lock log make map match measure meet minimise monitor
+    move name negotiate note offer open pair pick pilot pin plan precompute prefer prepare present
+    prioritise profile promote protect prove provide pseudonymise publish put raise ramp rebuild record
+    recruit reduce refactor refine register reject remove replace report require rerun reserve retire
+    retrain return reuse review revisit reward rewrite roll route run scale scan schedule screen secure
+    send separate serve set share ship show shrink simplify snapshot split staff standardise start stop
+    store stress strip surface switch tag take talk teach tell test tie track train translate treat trim
+    turn update upskill use validate verify walk watch weigh write produce generate apply attach let
+    allow base contact connect invite join replace retest sample segment simulate sign size accept
+    anonymise aggregate archive back benchmark cache calibrate clarify compress containerise cover
+    de-identify document estimate explore freeze hand harden instrument interview invite mask measure
+    migrate mirror notify onboard package partition patch plan quantify rehearse release replay
+    reproduce request restrict retain revoke rotate segment shadow stage state summarise support
+    throttle tune version warm
+    """.split()
+)
 
 
 @lru_cache(maxsize=8192)
@@ -45,10 +77,17 @@ def terms(text: str) -> set[str]:
     return set(_stem_words(text))
 
 
-def is_imperative(headline: str) -> bool:
-    """Whether a headline tells the reader to do something ("Name one owner.")."""
-    first = headline.split(" ", 1)[0].strip("*_\"'(").lower()
-    if not first or first in _NOT_IMPERATIVE or first[0].isdigit():
+def is_imperative(headline: str, strict: bool = False) -> bool:
+    """Whether a headline tells the reader to do something ("Name one owner."); ``strict`` accepts
+    only the known advice verbs, for text outside a section of steps."""
+    words = headline.split()
+    first = words[0].strip("*_\"'(").lower() if words else ""
+    second = words[1].strip(".,:;").lower() if len(words) > 1 else ""
+    if second in _NOUN_FOLLOWERS:
+        return False  # "Label or prior drift.", "Model drift.": a noun, not an instruction
+    if first in _ADVICE_VERBS:
+        return True
+    if strict or not first or first in _NOT_IMPERATIVE or first[0].isdigit():
         return False
     if first.endswith(("ing", "ed")) and first not in ("embed", "feed", "need", "seed", "shed", "bring"):
         return False
@@ -70,6 +109,11 @@ class Item:
         return f"{self.headline} {self.detail}".strip()
 
     @property
+    def says_enough(self) -> bool:
+        """A headline of a few words ("Records.") means nothing without its detail."""
+        return len(self.headline.split()) >= 4 and not self.headline.endswith(":")
+
+    @property
     def has_figure(self) -> bool:
         return bool(_FIGURE.search(self.text))
 
@@ -85,7 +129,8 @@ def _split_bold(item: str) -> tuple[str, str, bool]:
     bold = _BOLD_LEAD.match(item)
     if not bold:
         return item, "", False
-    headline, detail = bold.group(1).strip(), bold.group(2).strip()
+    # "**Label**: detail" keeps its colon: the detail is not the rest of the headline's sentence.
+    headline, detail = bold.group(1).strip() + bold.group(2), bold.group(3).strip()
     # "**Keep the old version warm** until ..." is one sentence split by the bold; a bold lead that
     # ends its own sentence ("**Latency target met.** p95 ...") is a headline whatever follows.
     if (detail[:1].islower() or detail[:1] in ",;(") and not headline.endswith((".", ":", "!", "?")):
@@ -114,13 +159,30 @@ def extract_items(passages: Sequence[Passage], rules: GuidanceRules) -> list[Ite
             raw = [
                 s
                 for s in _SENTENCE.split(paragraph)
-                if 40 <= len(s) <= 400 and "this document" not in s.lower()
+                if 40 <= len(s) <= 400 and "this document" not in s.lower() and not _LEANS_BACK.match(s)
             ]
+            # Emphasis inside running text ("... path. **Minimum standard:** nobody ...") is dropped:
+            # a sentence is quoted whole, and may itself be set in bold.
+            raw = [s.replace("**", "") for s in raw]
         for text in raw:
             headline, detail, bold = _split_bold(text)
-            if headline.endswith("?") or len(headline.split()) < 3:
-                continue  # a question, or a bare label ("Timeliness."), says nothing on its own
-            if not headline.endswith((".", "!", "…")):
+            if (
+                headline.endswith("?")
+                or (headline.endswith(":") and not detail)
+                or _CROSS_REFERENCE.match(headline)
+                or _POINTS_BACK.match(headline)
+            ):
+                # A question, "See <another document>." or "Make it a release gate." (it being whatever
+                # came before) says nothing on its own.
+                continue
+            label = bold and (len(headline.split()) < 4 or headline.endswith(":")) and bool(detail)
+            if label:
+                # "**Records:** keep ..." or "**Timeliness.** Data arrives ...": a label and its point,
+                # joined by a colon so they read (and are checked against the source) as one sentence.
+                headline = headline.rstrip(";,.:") + ":"
+            elif len(headline.split()) < 3:
+                continue  # a bare label ("Timeliness.") says nothing on its own
+            elif not headline.endswith((".", "!", "…")):
                 headline = headline.rstrip(":;,") + "."
             detail = first_sentence(detail) if detail else ""
             items.append(
@@ -129,30 +191,32 @@ def extract_items(passages: Sequence[Passage], rules: GuidanceRules) -> list[Ite
     return items
 
 
+# Retrieval's ranking is the strongest sign of what answers the question: an item's score starts
+# from its passage's rank (passages[0] is the best match) and decays by this factor per place.
+RANK_DECAY = 0.85
+MATERIAL_SCALE = 0.3  # how much the kind of question's preferred material adds, at weight 1.0
+
+
 @dataclass(frozen=True)
 class Scorer:
-    """How well an item answers this question: the passage's relevance, how well its material suits
-    the kind of question, and the words it shares with the question, its expansion and the facts."""
+    """How well an item answers this question: its passage's rank, how well its material suits the
+    kind of question, and the words it shares with the question, its expansion and the facts."""
 
     kind: KindRule
     question_terms: frozenset[str]
     related_terms: frozenset[str]  # the expansion and what a follow-up refers to
     fact_terms: frozenset[str]
-    top_score: float
 
-    def score(self, item: Item, passage: Passage) -> float | None:
-        weight = self.kind.material.get(item.material)
-        if weight is None:
-            return None  # material this kind of question never quotes
-        value = passage.score / (self.top_score or 1.0) + weight
-        value += 0.22 * len(item.terms & self.question_terms)
-        value += 0.08 * len(item.terms & (self.related_terms - self.question_terms))
+    def score(self, item: Item) -> float:
+        value = RANK_DECAY**item.passage + MATERIAL_SCALE * self.kind.material.get(item.material, 0.0)
+        value += 0.2 * len(item.terms & self.question_terms)
+        value += 0.06 * len(item.terms & (self.related_terms - self.question_terms))
         value += 0.04 * len(item.terms & self.fact_terms)
         value += 0.1 if item.bold else 0.0
         value += self.kind.figures if item.has_figure else 0.0
-        value -= 0.45 if item.prose else 0.0
-        if item.material in ("action",) and not is_imperative(item.headline):
-            value -= 0.5  # a metric or a description filed under steps is not a step
+        value -= 0.1 if item.prose else 0.0
+        if item.material == "action" and not is_imperative(item.headline):
+            value -= 0.3  # a metric or a description filed under steps is not a step
         return value
 
 

@@ -43,9 +43,14 @@ class Note:
     def add(self, template: str, passage: int | None = None, short: str | None = None) -> None:
         self.lines.append(Line(template, passage, short))
 
-    def add_item(self, item: Item, prefix: str) -> None:
-        short = item_line(item, prefix, detail=False) if item.detail else None
-        self.add(item_line(item, prefix), item.passage, short)
+    def add_item(self, item: Item, prefix: str, detail: bool = True, step: bool = False) -> None:
+        """The item's line; without ``detail`` (or when the note runs long) only its headline, when
+        the headline says enough on its own. A ``step`` is always in bold, even a sentence of prose."""
+        short = item_line(item, prefix, detail=False, bold=step) if item.detail and item.says_enough else None
+        if not detail and short is not None:
+            self.add(short, item.passage)
+        else:
+            self.add(item_line(item, prefix, bold=step), item.passage, short)
 
     def render(self) -> Composition:
         numbering: dict[int, int] = {}
@@ -62,11 +67,11 @@ class Note:
         return Composition(filter_output(text, own_urls(cited)), cited)
 
 
-def item_line(item: Item, prefix: str = "- ", detail: bool = True) -> str:
+def item_line(item: Item, prefix: str = "- ", detail: bool = True, bold: bool = False) -> str:
     tail = f" {item.detail}" if detail and item.detail else ""
-    return (
-        f"{prefix}**{item.headline}**{tail} [{{n}}]" if not item.prose else f"{prefix}{item.headline} [{{n}}]"
-    )
+    if item.prose and not bold:
+        return f"{prefix}{item.headline} [{{n}}]"
+    return f"{prefix}**{item.headline}**{tail} [{{n}}]"
 
 
 def lower_first(text: str) -> str:

@@ -1,0 +1,124 @@
+"""What counts as an item, a label or an instruction, and how the note spends its word budget."""
+
+from __future__ import annotations
+
+import re
+
+from advisor.compose.extractive import WORD_BUDGET, compose_extractive
+from advisor.compose.items import extract_items, is_imperative
+from advisor.guidance.rules import load_rules
+from advisor.types import Passage
+
+RULES = load_rules()
+
+
+def _passage(section: str, text: str, n: int = 1, score: float = 0.5) -> Passage:
+    return Passage(
+        chunk_id=f"c{n}",
+        doc_id=f"doc-{n}",
+        title=f"Doc {n}",
+        section=section,
+        topics=("deployment",),
+        text=text,
+        source=f"doc-{n}.md",
+        score=score,
+        similarity=score,
+    )
+
+
+def test_a_short_bold_label_keeps_its_point_joined_by_a_colon() -> None:
+    passage = _passage(
+        "What a model card contains",
+        "- **Records.** Processing records and decision logs are kept together.\n"
+        "- **Fairness and explainability results:** checks performed and how explanations are given.\n"
+        "- **Accuracy.**",
+    )
+    items = {i.headline: i for i in extract_items([passage], RULES)}
+    assert items["Records:"].detail == "Processing records and decision logs are kept together."
+    assert items["Fairness and explainability results:"].detail.startswith("checks performed")
+    # A label with nothing after it says nothing, and a label never stands alone in a short line.
+    assert "Accuracy." not in items and "Accuracy:" not in items
+    assert not any(i.says_enough for i in items.values())
+
+
+def test_cross_references_and_sentences_that_lean_on_the_one_before_are_not_items() -> None:
+    passage = _passage(
+        "Overview",
+        "Rollback plans must be rehearsed so a failed deployment is undone within minutes. "
+        "It is one of the most common ways a release goes wrong in practice. "
+        "See Release strategies.",
+    )
+    headlines = [i.headline for i in extract_items([passage], RULES)]
+    assert headlines == ["Rollback plans must be rehearsed so a failed deployment is undone within minutes."]
+    listed = _passage(
+        "First steps", "1. **Make it a release gate.** No card, no release.\n2. **Write the card.**"
+    )
+    assert [i.headline for i in extract_items([listed], RULES)] == ["Write the card."]
+
+
+def test_emphasis_inside_running_text_does_not_break_the_quoted_sentence() -> None:
+    passage = _passage(
+        "Overview",
+        "Release gradually and keep a rollback path for every model you deploy. "
+        "**Minimum standard:** nobody copies model files to production by hand at any time.",
+    )
+    items = extract_items([passage], RULES)
+    assert items and all("**" not in i.text for i in items), items
+
+
+def test_outside_a_steps_section_only_an_advice_verb_makes_an_instruction() -> None:
+    assert is_imperative("Name one owner for the model.", strict=True)
+    assert is_imperative("Coarsen quasi-identifiers.", strict=True)
+    assert not is_imperative("Data quality is relative to the decision.", strict=True)
+    assert not is_imperative("Fairness and explainability results:", strict=True)
+    assert not is_imperative("Label or prior drift.", strict=True)
+    # Inside a steps section the looser test still accepts a verb the list does not know...
+    assert is_imperative("Jot down every threshold.")
+    # ...but never a noun phrase such as "From 0 to 1." or a metric.
+    assert not is_imperative("From 0 to 1.")
+    assert not is_imperative("Time to decision and other process metrics.")
+
+
+def test_an_instruction_in_explanatory_text_can_be_a_step_but_a_description_cannot() -> None:
+    passages = [
+        _passage(
+            "Explaining individual decisions",
+            "Produce reason codes at prediction time, in plain language, for every declined application. "
+            "Local explanations describe one prediction and why the applicant scored as they did.",
+            n=1,
+            score=0.6,
+        ),
+        _passage(
+            "First steps",
+            "1. **Log model version, inputs and reasons with each decision.** Without them no decision "
+            "can be reconstructed.\n2. **Run a mock regulator request.** Time how long the evidence takes.",
+            n=2,
+            score=0.5,
+        ),
+    ]
+    text = compose_extractive("How do we explain individual loan decisions to a regulator?", passages).text
+    steps = re.findall(r"^(?:Start here: |\d+\. )\*\*(.+?)\*\*", text, re.M)
+    assert any(s.lower().startswith("produce reason codes") for s in steps), text
+    assert not any(s.lower().startswith("local explanations") for s in steps), text
+    assert "Local explanations describe one prediction" in text, text  # a point worth knowing
+
+
+def test_the_note_fills_its_budget_with_further_points_and_stays_within_it() -> None:
+    steps = (
+        "1. **Load test the service at twice the expected peak.** Record p95 latency and errors.\n"
+        "2. **Rehearse the rollback.** Time how long returning to the previous version takes.\n"
+        "3. **Name the on-call owner for the first month.** Give them the runbook and dashboards.\n"
+        "4. **Agree alert thresholds with the product owner.** Page only on what needs action."
+    )
+    facts = (
+        "Canary releases expose a new model version to a small share of traffic before everyone sees it. "
+        "Shadow deployments score live requests without acting on the result, which catches feature bugs. "
+        "Most release failures come from data pipelines and configuration rather than from the model. "
+        "Feature flags let a team switch a model off without redeploying the whole service."
+    )
+    passages = [_passage("First steps", steps, 1), _passage("Overview", facts, 2, 0.4)]
+    text = compose_extractive("How do we check a model release before deployment?", passages).text
+    assert "**Worth knowing:**" in text, text
+    worth = text.split("**Worth knowing:**", 1)[1]
+    assert "[2]" in worth or "[1]" in worth, text
+    assert len(text.split()) <= WORD_BUDGET + 10, text
