@@ -122,3 +122,25 @@ def test_the_note_fills_its_budget_with_further_points_and_stays_within_it() -> 
     worth = text.split("**Worth knowing:**", 1)[1]
     assert "[2]" in worth or "[1]" in worth, text
     assert len(text.split()) <= WORD_BUDGET + 10, text
+
+
+def test_how_can_we_tell_lists_warning_signs_only_when_they_are_signs_of_what_was_asked() -> None:
+    signs = _passage(
+        "Warning signs",
+        "- **Nobody owns the outcome of the project.** Only the data team asks for it.\n"
+        "- **The technique came first.** Someone wanted a use for the data lake.",
+        n=1,
+        score=0.6,
+    )
+    steps = _passage(
+        "First steps",
+        "1. **Track input and prediction distributions against training data.** Alert on sharp changes.\n"
+        "2. **Compute real performance when outcomes arrive.** Join predictions to outcomes weekly.",
+        n=2,
+    )
+    drifting = compose_extractive("How can we tell if our fraud model is drifting?", [signs, steps]).text
+    assert "Warning signs to look for" not in drifting, drifting
+    owned = compose_extractive(
+        "How can we tell if nobody owns the outcome of our project?", [signs, steps]
+    ).text
+    assert owned.startswith("Warning signs to look for:"), owned

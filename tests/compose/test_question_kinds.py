@@ -31,6 +31,11 @@ def _lines(composition: Composition) -> list[tuple[str, str, Passage]]:
     return found
 
 
+def _body(composition: Composition) -> Composition:
+    """The note without its closing "Worth knowing" points (further material of any kind)."""
+    return Composition(composition.text.split("**Worth knowing:**", 1)[0], composition.passages)
+
+
 def _material(passage: Passage, rules: GuidanceRules = RULES) -> str:
     return section_material(passage.section, rules)
 
@@ -91,7 +96,7 @@ def test_a_choice_opens_with_a_trade_off_and_weighs_the_options() -> None:
     opening = lines[0]
     assert opening[0] == "" and _material(opening[2]) != "action", answer.text
     assert "**Weigh:**" in answer.text, answer.text
-    weighed = [p for lead, _, p in lines if lead == "- "]
+    weighed = [p for lead, _, p in _lines(_body(answer)) if lead == "- "]
     assert weighed and all(_material(p) in ("tradeoff", "good", "other", "cost") for p in weighed)
 
 
@@ -103,8 +108,10 @@ def test_an_estimate_is_built_on_figures() -> None:
         "Ballpark, what should we budget each year to keep a model running once it's live?", passages
     )
     assert answer.text.startswith("Figures from the guidance"), answer.text
-    figures = [text for lead, text, _ in _lines(answer) if lead == "- "]
+    figures = [text for lead, text, _ in _lines(_body(answer)) if lead == "- "]
     assert len(figures) >= 2 and all(re.search(r"\d", text) for text in figures), answer.text
+    steps = [text for lead, text, _ in _lines(_body(answer)) if lead[:1].isdigit()]
+    assert all(is_imperative(_BOLD.match(t).group(1)) for t in steps if _BOLD.match(t)), answer.text
 
 
 @pytest.mark.parametrize(

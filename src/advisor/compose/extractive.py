@@ -32,7 +32,8 @@ FILL_MATERIALS = {
     "risks": ("symptom", "tradeoff", "action", "other"),
 }
 FILL_PER_PASSAGE = 5
-DETAILED_STEPS = 3
+DETAILED_STEPS = 2
+HOW_TO_STEPS = 7
 # An imperative sentence is advice wherever the guidance wrote it, not only under "First steps".
 STEP_MATERIALS = ("action", "checklist", "good", "other", "tradeoff", "cost", "example")
 _ASKS_FOR_SIGNS = re.compile(
@@ -136,7 +137,7 @@ class _Writer:
         return True
 
     def _how_to(self) -> bool:
-        if self._steps(None, 7, opening=True):
+        if self._steps(None, HOW_TO_STEPS, opening=True):
             return True
         # A corpus written as prose (text, HTML or PDF files) has no step lists: quote its sentences.
         points = self.pick(("other", "good", "tradeoff", "cost", "example", "question"), 4)
@@ -167,9 +168,12 @@ class _Writer:
         return True
 
     def _symptom(self) -> bool:
-        if _ASKS_FOR_SIGNS.search(self.brief.question):
+        if asks := _ASKS_FOR_SIGNS.search(self.brief.question):
             # "What are the warning signs...": the signs are the answer, then what to do about them.
-            listed = self.pick(("symptom",), 5, per_passage=4)
+            # "How can we tell if X" wants signs only when the guidance has signs of X itself;
+            # "how do we tell if the model drifts" is otherwise a question of method.
+            plainly = 2 if asks.group(0).lower().startswith("how") else 0
+            listed = self.pick(("symptom",), 5, per_passage=4, min_overlap=plainly)
             if listed:
                 self.note.add("Warning signs to look for:")
                 for item in listed:
@@ -257,6 +261,7 @@ class _Writer:
                 if item not in self.used
                 and is_imperative(item.headline, strict=item.material != "action")
                 and item.material != "symptom"
+                and not item.headline.endswith(":")  # a label needs its point, not a line of its own
                 and (item.terms & fit or self.passages[item.passage].doc_id in fact.docs)
             ]
             chosen = select_items(pool, 1, exclude=self.used)

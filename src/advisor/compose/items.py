@@ -37,6 +37,7 @@ _NOT_IMPERATIVE = frozenset(
     "each all most many some only time number share rate percentage cost costs latency accuracy".split()
 )
 _VERB_LIKE_S = frozenset("assess address discuss focus process pass access bias harness".split())
+_BE = frozenset("is are was were".split())
 _NOUN_FOLLOWERS = frozenset("or and vs versus drift is are was were has have of".split())
 # Verbs that open advice in the guidance ("Name one owner", "Coarsen the postcode"). Outside a steps
 # section only these count as an instruction: there, "Fairness results: ..." or "Data quality is
@@ -83,8 +84,10 @@ def is_imperative(headline: str, strict: bool = False) -> bool:
     words = headline.split()
     first = words[0].strip("*_\"'(").lower() if words else ""
     second = words[1].strip(".,:;").lower() if len(words) > 1 else ""
-    if second in _NOUN_FOLLOWERS:
-        return False  # "Label or prior drift.", "Model drift.": a noun, not an instruction
+    if second in _NOUN_FOLLOWERS or any(w in _BE for w in words[2:4]) or headline.endswith(":"):
+        # "Label or prior drift.", "Run cost is €40,000 a year.", "Pilot to production:" name or
+        # describe something; they do not tell the reader what to do.
+        return False
     if first in _ADVICE_VERBS:
         return True
     if strict or not first or first in _NOT_IMPERATIVE or first[0].isdigit():
