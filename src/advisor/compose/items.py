@@ -152,46 +152,52 @@ def extract_items(passages: Sequence[Passage], rules: GuidanceRules) -> list[Ite
         material = section_material(passage.section, rules)
         if material == "related":
             continue
-        lines = passage.text.splitlines()
-        raw = [m.group(1).strip() for line in lines if (m := _ITEM.match(line))]
-        prose = not raw
-        if prose:
-            paragraph = " ".join(
-                line for line in lines if not line.startswith(("#", "**")) or " " in line[2:-2]
-            )
-            raw = [
-                s
-                for s in _SENTENCE.split(paragraph)
-                if 40 <= len(s) <= 400 and "this document" not in s.lower() and not _LEANS_BACK.match(s)
-            ]
-            # Emphasis inside running text ("... path. **Minimum standard:** nobody ...") is dropped:
-            # a sentence is quoted whole, and may itself be set in bold.
-            raw = [s.replace("**", "") for s in raw]
-        for text in raw:
-            headline, detail, bold = _split_bold(text)
-            if (
-                headline.endswith("?")
-                or (headline.endswith(":") and not detail)
-                or _CROSS_REFERENCE.match(headline)
-                or _POINTS_BACK.match(headline)
-            ):
-                # A question, "See <another document>." or "Make it a release gate." (it being whatever
-                # came before) says nothing on its own.
-                continue
-            label = bold and (len(headline.split()) < 4 or headline.endswith(":")) and bool(detail)
-            if label:
-                # "**Records:** keep ..." or "**Timeliness.** Data arrives ...": a label and its point,
-                # joined by a colon so they read (and are checked against the source) as one sentence.
-                headline = headline.rstrip(";,.:") + ":"
-            elif len(headline.split()) < 3:
-                continue  # a bare label ("Timeliness.") says nothing on its own
-            elif not headline.endswith((".", "!", "…")):
-                headline = headline.rstrip(":;,") + "."
-            detail = first_sentence(detail) if detail else ""
-            items.append(
-                Item(headline, detail, index, material, bold, prose, _stem_words(f"{headline} {detail}"))
-            )
+        for headline, detail, bold, prose, words in _parse_passage(passage.text):
+            items.append(Item(headline, detail, index, material, bold, prose, words))
     return items
+
+
+# The same passages come back for many questions: parse each text once.
+@lru_cache(maxsize=4096)
+def _parse_passage(text: str) -> tuple[tuple[str, str, bool, bool, frozenset[str]], ...]:
+    """(headline, detail, bold, prose, terms) of each item in a passage's text."""
+    parsed: list[tuple[str, str, bool, bool, frozenset[str]]] = []
+    lines = text.splitlines()
+    raw = [m.group(1).strip() for line in lines if (m := _ITEM.match(line))]
+    prose = not raw
+    if prose:
+        paragraph = " ".join(line for line in lines if not line.startswith(("#", "**")) or " " in line[2:-2])
+        raw = [
+            s
+            for s in _SENTENCE.split(paragraph)
+            if 40 <= len(s) <= 400 and "this document" not in s.lower() and not _LEANS_BACK.match(s)
+        ]
+        # Emphasis inside running text ("... path. **Minimum standard:** nobody ...") is dropped:
+        # a sentence is quoted whole, and may itself be set in bold.
+        raw = [s.replace("**", "") for s in raw]
+    for text_of_item in raw:
+        headline, detail, bold = _split_bold(text_of_item)
+        if (
+            headline.endswith("?")
+            or (headline.endswith(":") and not detail)
+            or _CROSS_REFERENCE.match(headline)
+            or _POINTS_BACK.match(headline)
+        ):
+            # A question, "See <another document>." or "Make it a release gate." (it being whatever
+            # came before) says nothing on its own.
+            continue
+        label = bold and (len(headline.split()) < 4 or headline.endswith(":")) and bool(detail)
+        if label:
+            # "**Records:** keep ..." or "**Timeliness.** Data arrives ...": a label and its point,
+            # joined by a colon so they read (and are checked against the source) as one sentence.
+            headline = headline.rstrip(";,.:") + ":"
+        elif len(headline.split()) < 3:
+            continue  # a bare label ("Timeliness.") says nothing on its own
+        elif not headline.endswith((".", "!", "…")):
+            headline = headline.rstrip(":;,") + "."
+        detail = first_sentence(detail) if detail else ""
+        parsed.append((headline, detail, bold, prose, _stem_words(f"{headline} {detail}")))
+    return tuple(parsed)
 
 
 # Retrieval's ranking is the strongest sign of what answers the question: an item's score starts

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from advisor.guidance.rules import GuidanceRules
 
@@ -60,12 +61,17 @@ def expand_query(question: str, rules: GuidanceRules) -> str:
 
 def section_material(section: str, rules: GuidanceRules) -> str:
     """The kind of material a section holds, from its heading path ("other" when nothing matches)."""
+    return _material_of(section, rules.sections)
+
+
+@lru_cache(maxsize=4096)
+def _material_of(section: str, sections: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]) -> str:
     lowered = section.lower()
     # The last heading names the material ("Go-live checklist > Monitoring" is still a checklist, so
     # the whole path is tried, deepest heading first).
     parts = [p.strip() for p in lowered.split(" > ")]
     for text in (parts[-1], lowered) if len(parts) > 1 else (lowered,):
-        for material, patterns in rules.sections:
+        for material, patterns in sections:
             if any(p.search(text) for p in patterns):
                 return material
     return "other"
