@@ -144,3 +144,9 @@ def test_how_can_we_tell_lists_warning_signs_only_when_they_are_signs_of_what_wa
         "How can we tell if nobody owns the outcome of our project?", [signs, steps]
     ).text
     assert owned.startswith("Warning signs to look for:"), owned
+
+
+def test_a_name_in_a_how_to_section_is_not_a_step() -> None:
+    assert not is_imperative("Population Stability Index (PSI) per feature and on the score itself.")
+    assert not is_imperative("Statistical tests such as Kolmogorov-Smirnov for numeric features.")
+    assert is_imperative("Pair the model with a fallback rule.")

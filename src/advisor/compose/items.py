@@ -37,6 +37,12 @@ _NOT_IMPERATIVE = frozenset(
     "each all most many some only time number share rate percentage cost costs latency accuracy".split()
 )
 _VERB_LIKE_S = frozenset("assess address discuss focus process pass access bias harness".split())
+_AFTER_A_VERB = frozenset(
+    """
+    a an the every each all any one two three your their our its this that these those them it up down
+    out back off over in on to with for from by at into only what how who when where which whether
+    """.split()
+)
 _BE = frozenset("is are was were".split())
 _NOUN_FOLLOWERS = frozenset("or and vs versus drift is are was were has have of".split())
 # Verbs that open advice in the guidance ("Name one owner", "Coarsen the postcode"). Outside a steps
@@ -94,7 +100,11 @@ def is_imperative(headline: str, strict: bool = False) -> bool:
         return False
     if first.endswith(("ing", "ed")) and first not in ("embed", "feed", "need", "seed", "shed", "bring"):
         return False
-    return not (first.endswith("s") and not first.endswith("ss") and first not in _VERB_LIKE_S)
+    if first.endswith("s") and not first.endswith("ss") and first not in _VERB_LIKE_S:
+        return False
+    # A verb the list does not know is followed by its object or a particle ("Jot down every
+    # threshold", "Pair the model with a fallback"); "Population Stability Index" is a name.
+    return not second or second in _AFTER_A_VERB
 
 
 @dataclass(frozen=True)
