@@ -214,6 +214,7 @@ def _parse_passage(text: str) -> tuple[tuple[str, str, bool, bool, frozenset[str
 # from its passage's rank (passages[0] is the best match) and decays by this factor per place.
 RANK_DECAY = 0.85
 MATERIAL_SCALE = 0.3  # how much the kind of question's preferred material adds, at weight 1.0
+RELATED_WEIGHT = 0.06  # per word shared with the question's expansion (synonyms, a follow-up's subject)
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,7 @@ class Scorer:
     def score(self, item: Item) -> float:
         value = RANK_DECAY**item.passage + MATERIAL_SCALE * self.kind.material.get(item.material, 0.0)
         value += 0.2 * len(item.terms & self.question_terms)
-        value += 0.06 * len(item.terms & (self.related_terms - self.question_terms))
+        value += RELATED_WEIGHT * len(item.terms & (self.related_terms - self.question_terms))
         value += 0.04 * len(item.terms & self.fact_terms)
         value += 0.1 if item.bold else 0.0
         value += self.kind.figures if item.has_figure else 0.0
