@@ -275,15 +275,15 @@ def _mmr_by_definition(pool: list[Any], k: int, lam: float) -> list[Any]:
 def test_mmr_skips_a_near_duplicate_and_matches_its_definition() -> None:
     import numpy as np
 
-    from advisor.retrieval.retriever import _Candidate, _mmr
+    from advisor.retrieval.ranking import Candidate, mmr
 
     a = np.array([1.0, 0.0, 0.0], dtype=np.float32)
     near_a = np.array([0.99, 0.141, 0.0], dtype=np.float32)
     other = np.array([0.0, 0.0, 1.0], dtype=np.float32)
-    pool = [_Candidate("a", {}, 0.03, vector=a), _Candidate("a2", {}, 0.029, vector=near_a)]
-    pool.append(_Candidate("b", {}, 0.02, vector=other))
-    assert [c.chunk_id for c in _mmr(pool, 2, 0.7)] == ["a", "b"]
-    assert [c.chunk_id for c in _mmr(pool, 2, 1.0)] == ["a", "a2"]  # relevance only
+    pool = [Candidate("a", {}, 0.03, vector=a), Candidate("a2", {}, 0.029, vector=near_a)]
+    pool.append(Candidate("b", {}, 0.02, vector=other))
+    assert [c.chunk_id for c in mmr(pool, 2, 0.7)] == ["a", "b"]
+    assert [c.chunk_id for c in mmr(pool, 2, 1.0)] == ["a", "a2"]  # relevance only
 
     rng = np.random.default_rng(7)
     for _ in range(300):
@@ -291,12 +291,10 @@ def test_mmr_skips_a_near_duplicate_and_matches_its_definition() -> None:
         vectors = rng.normal(size=(n, 16)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         pool = [
-            _Candidate(
-                f"c{i}", {}, float(rng.integers(1, 12)) / 100, vector=None if rng.random() < 0.1 else v
-            )
+            Candidate(f"c{i}", {}, float(rng.integers(1, 12)) / 100, vector=None if rng.random() < 0.1 else v)
             for i, v in enumerate(vectors)
         ]
         k, lam = int(rng.integers(1, 8)), float(rng.choice([0.5, 0.7, 0.9]))
-        assert [c.chunk_id for c in _mmr(pool, k, lam)] == [
+        assert [c.chunk_id for c in mmr(pool, k, lam)] == [
             c.chunk_id for c in _mmr_by_definition(pool, k, lam)
         ]

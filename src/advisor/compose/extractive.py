@@ -14,7 +14,7 @@ from collections.abc import Generator, Sequence
 
 from advisor.compose.followup import rewrite_followup
 from advisor.compose.items import Item, Scorer, extract_items, is_imperative, select_items, terms
-from advisor.compose.note import Composition, Line, Note, definition_of, echo, item_line, lower_first
+from advisor.compose.note import Composition, Line, Note, definition_of, echo, item_lines, lower_first
 from advisor.compose.protocol import Brief, Draft, stream_words
 from advisor.compose.sanitise import sanitise_passages
 from advisor.guidance.facts import Fact, extract_facts, facts_for
@@ -89,6 +89,13 @@ class _Writer:
         self.used.extend(chosen)
         return chosen
 
+    def _list(self, lead: str, items: Sequence[Item]) -> None:
+        """A lead line, the items as bullets, then a blank line."""
+        self.note.add(lead)
+        for item in items:
+            self.note.add_item(item, "- ")
+        self.note.add("")
+
     def words(self) -> int:
         return sum(line.words() for line in self.note.lines)
 
@@ -160,10 +167,7 @@ class _Writer:
             checks += self.pick(("action",), 5 - len(checks), actions_only=True)
         if not checks:
             return False
-        self.note.add("Check each of these, and treat any gap as open work with an owner:")
-        for item in checks:
-            self.note.add_item(item, "- ")
-        self.note.add("")
+        self._list("Check each of these, and treat any gap as open work with an owner:", checks)
         self._steps("**To run the check:**", 3)
         return True
 
@@ -175,10 +179,7 @@ class _Writer:
             plainly = 2 if asks.group(0).lower().startswith("how") else 0
             listed = self.pick(("symptom",), 5, per_passage=4, min_overlap=plainly)
             if listed:
-                self.note.add("Warning signs to look for:")
-                for item in listed:
-                    self.note.add_item(item, "- ")
-                self.note.add("")
+                self._list("Warning signs to look for:", listed)
                 return self._steps("**What to do:**", 4) or True
         # A sign is named only when it is plainly the user's situation, not merely from the same document.
         signs = self.pick(("symptom",), 2, min_overlap=2)
@@ -198,10 +199,7 @@ class _Writer:
     def _risks(self) -> bool:
         risks = self.pick(("symptom", "tradeoff"), 4, min_overlap=1)
         if risks:
-            self.note.add("The main risks to watch:")
-            for item in risks:
-                self.note.add_item(item, "- ")
-            self.note.add("")
+            self._list("The main risks to watch:", risks)
         return self._steps("**How to reduce them:**", 4) or bool(risks)
 
     def _choice(self) -> bool:
@@ -212,10 +210,7 @@ class _Writer:
         self.note.add(f"{first.text} [{{n}}]", first.passage)
         self.note.add("")
         if points:
-            self.note.add("**Weigh:**")
-            for item in points:
-                self.note.add_item(item, "- ")
-            self.note.add("")
+            self._list("**Weigh:**", points)
         self._steps("**To decide:**", 4)
         return True
 
@@ -225,10 +220,7 @@ class _Writer:
         self.used.extend(chosen)
         if not chosen:
             return self._how_to()
-        self.note.add("Figures from the guidance to build the estimate on:")
-        for item in chosen:
-            self.note.add_item(item, "- ")
-        self.note.add("")
+        self._list("Figures from the guidance to build the estimate on:", chosen)
         self._steps("**Next:**", 4)
         return True
 
@@ -236,10 +228,7 @@ class _Writer:
         examples = self.pick(("example", "other"), 4)
         if not examples:
             return self._how_to()
-        self.note.add("Examples from the guidance:")
-        for item in examples:
-            self.note.add_item(item, "- ")
-        self.note.add("")
+        self._list("Examples from the guidance:", examples)
         self._steps("**What to take from them:**", 4)
         return True
 
@@ -285,10 +274,10 @@ class _Writer:
         added = False
         for item in extra:
             room = WORD_BUDGET - self.words() - (0 if added else 3)
-            full, short = item_line(item, "- "), item_line(item, "- ", detail=False)
+            full, short = item_lines(item, "- ")
             if len(full.split()) <= room:
-                line = Line(full, item.passage, short if item.detail else None)
-            elif len(short.split()) <= room and len(item.headline.split()) >= 4:
+                line = Line(full, item.passage, short)
+            elif short is not None and len(short.split()) <= room:
                 line = Line(short, item.passage)
             else:
                 self.used.remove(item)

@@ -46,11 +46,11 @@ class Note:
     def add_item(self, item: Item, prefix: str, detail: bool = True, step: bool = False) -> None:
         """The item's line; without ``detail`` (or when the note runs long) only its headline, when
         the headline says enough on its own. A ``step`` is always in bold, even a sentence of prose."""
-        short = item_line(item, prefix, detail=False, bold=step) if item.detail and item.says_enough else None
+        full, short = item_lines(item, prefix, bold=step)
         if not detail and short is not None:
             self.add(short, item.passage)
         else:
-            self.add(item_line(item, prefix, bold=step), item.passage, short)
+            self.add(full, item.passage, short)
 
     def render(self) -> Composition:
         numbering: dict[int, int] = {}
@@ -72,6 +72,12 @@ def item_line(item: Item, prefix: str = "- ", detail: bool = True, bold: bool = 
     if item.prose and not bold:
         return f"{prefix}{item.headline} [{{n}}]"
     return f"{prefix}**{item.headline}**{tail} [{{n}}]"
+
+
+def item_lines(item: Item, prefix: str, bold: bool = False) -> tuple[str, str | None]:
+    """The item's full line, and its headline-only line when the headline says enough alone."""
+    short = item_line(item, prefix, detail=False, bold=bold) if item.detail and item.says_enough else None
+    return item_line(item, prefix, bold=bold), short
 
 
 def lower_first(text: str) -> str:

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from advisor.retrieval.index_contents import (
     read_collection,
 )
 from advisor.retrieval.names import unknown_names
+from advisor.retrieval.ranking import Candidate, mmr, to_passage
 from advisor.types import QUESTIONS_SECTION, Passage
 
 if TYPE_CHECKING:
@@ -58,16 +59,6 @@ class RetrievalResult:
     best_similarity: float
     in_scope: bool
     strategy: str = "hybrid"
-
-
-@dataclass
-class _Candidate:
-    chunk_id: str
-    metadata: dict[str, Any]
-    fused: float = 0.0
-    similarity: float | None = None
-    vector: Vector | None = None
-    lent: float = 0.0  # the similarity of a stored user question of its document that matched
 
 
 class Retriever:
@@ -218,14 +209,14 @@ class Retriever:
         if allowed is not None and not allowed:
             return RetrievalResult([], 0.0, False, strategy)
 
-        candidates: dict[str, _Candidate] = {}
+        candidates: dict[str, Candidate] = {}
         if strategy in ("hybrid", "dense"):
             self._dense(snap, qvec, cfg.candidates, topics, candidates)
         if strategy in ("hybrid", "bm25"):
             # BM25 sees the question only: an initiative's many words would outvote it.
             for rank, hit in enumerate(snap.sparse.search(keywords or query, cfg.candidates, allowed)):
                 cid = snap.ids[hit.index]
-                cand = candidates.setdefault(cid, _Candidate(cid, snap.metadatas[hit.index]))
+                cand = candidates.setdefault(cid, Candidate(cid, snap.metadatas[hit.index]))
                 cand.fused += cfg.bm25_weight / (cfg.rrf_k + rank + 1)
         if not candidates:
             return RetrievalResult([], 0.0, False, strategy)
@@ -245,11 +236,11 @@ class Retriever:
         pool = [c for c in candidates.values() if max(c.similarity or 0.0, c.lent) >= floor]
         # MMR decides which passages make the set; they are then listed by relevance, so the
         # order and the reported scores agree.
-        chosen = sorted(_mmr(pool, k, cfg.mmr_lambda), key=lambda c: c.fused, reverse=True)
-        return RetrievalResult([_to_passage(c) for c in chosen], best, in_scope, strategy)
+        chosen = sorted(mmr(pool, k, cfg.mmr_lambda), key=lambda c: c.fused, reverse=True)
+        return RetrievalResult([to_passage(c) for c in chosen], best, in_scope, strategy)
 
     def _credit_asked_questions(
-        self, snap: _Snapshot, qvec: Vector, candidates: dict[str, _Candidate]
+        self, snap: _Snapshot, qvec: Vector, candidates: dict[str, Candidate]
     ) -> None:
         """A document's stored user questions are found like passages but never returned: each that
         matched credits its document's passages (those found, or else all of them, ranked by their
@@ -264,7 +255,7 @@ class Retriever:
             doc = str(cand.metadata.get("doc_id", ""))
             fused, similarity = credit.get(doc, (0.0, 0.0))
             credit[doc] = (max(fused, cand.fused), max(similarity, cand.similarity or 0.0))
-        added: dict[str, _Candidate] = {}
+        added: dict[str, Candidate] = {}
         for doc, (fused, similarity) in credit.items():
             members = [
                 snap.ids[i]
@@ -277,7 +268,7 @@ class Retriever:
                 cand.lent = similarity
             if not present and weight > 0:
                 for m in members:
-                    added[m] = _Candidate(
+                    added[m] = Candidate(
                         m, snap.metadatas[snap.position[m]], fused=weight * fused, lent=similarity
                     )
         if added:
@@ -325,9 +316,7 @@ class Retriever:
             for i in snap.doc_chunks.get(doc_id, []):
                 meta = snap.metadatas[i]
                 if any(str(meta.get("section", "")).lower().startswith(name) for name in sections):
-                    found.append(
-                        _to_passage(_Candidate(snap.ids[i], meta, fused=score, similarity=similarity))
-                    )
+                    found.append(to_passage(Candidate(snap.ids[i], meta, fused=score, similarity=similarity)))
         return found
 
     def _query_vector(self, query: str, context: str | None) -> Vector:
@@ -354,18 +343,18 @@ class Retriever:
         qvec: Vector,
         n: int,
         topics: Sequence[str] | None,
-        candidates: dict[str, _Candidate],
+        candidates: dict[str, Candidate],
     ) -> None:
         neighbours = snap.collection.query(qvec, min(n, max(len(snap.ids), 1)), topics)
         for rank, hit in enumerate(neighbours):
             cid = hit.chunk_id
-            cand = candidates.setdefault(cid, _Candidate(cid, snap.metadatas[snap.position[cid]]))
+            cand = candidates.setdefault(cid, Candidate(cid, snap.metadatas[snap.position[cid]]))
             cand.fused += 1.0 / (self._settings.retrieval.rrf_k + rank + 1)
             cand.similarity = hit.similarity
             cand.vector = hit.vector
 
     @staticmethod
-    def _fill_vectors(snap: _Snapshot, qvec: Vector, candidates: dict[str, _Candidate]) -> None:
+    def _fill_vectors(snap: _Snapshot, qvec: Vector, candidates: dict[str, Candidate]) -> None:
         missing = [cid for cid, c in candidates.items() if c.vector is None]
         if not missing:
             return
@@ -373,46 +362,3 @@ class Retriever:
         for cid, vec in zip(got.ids, got.vectors if got.vectors is not None else [], strict=True):
             candidates[cid].vector = vec
             candidates[cid].similarity = float(vec @ qvec)
-
-
-def _mmr(pool: list[_Candidate], k: int, lam: float) -> list[_Candidate]:
-    """Maximal marginal relevance over fused scores, so one document cannot fill every slot.
-
-    Vectorised: one similarity matrix for the pool, then each pick updates every candidate's
-    redundancy at once (a candidate without a vector is redundant with nothing).
-    """
-    if not pool:
-        return []
-    ordered = sorted(pool, key=lambda c: c.fused, reverse=True)  # ties go to the better-ranked
-    relevance = np.array([c.fused for c in ordered], dtype=np.float64) / ordered[0].fused
-    with_vector = [i for i, c in enumerate(ordered) if c.vector is not None]
-    similarity = np.full((len(ordered), len(ordered)), -np.inf)
-    if with_vector:
-        vectors = np.stack([ordered[i].vector for i in with_vector]).astype(np.float64)  # type: ignore[misc]
-        similarity[np.ix_(with_vector, with_vector)] = vectors @ vectors.T
-    redundancy = np.full(len(ordered), -np.inf)  # highest similarity to anything chosen so far
-    gain = np.empty(len(ordered))
-    chosen: list[int] = []
-    for _ in range(min(k, len(ordered))):
-        np.subtract(lam * relevance, (1 - lam) * np.where(np.isinf(redundancy), 0.0, redundancy), out=gain)
-        gain[chosen] = -np.inf
-        best = int(np.argmax(gain))
-        chosen.append(best)
-        np.maximum(redundancy, similarity[best], out=redundancy)
-    return [ordered[i] for i in chosen]
-
-
-def _to_passage(c: _Candidate) -> Passage:
-    meta = c.metadata
-    topics = tuple(t for t in meta.get("topics") or [] if t)
-    return Passage(
-        chunk_id=c.chunk_id,
-        doc_id=str(meta.get("doc_id", "")),
-        title=str(meta.get("title", "")),
-        section=str(meta.get("section", "")),
-        topics=topics,
-        text=str(meta.get("text", "")),
-        source=str(meta.get("source", "")),
-        score=round(c.fused, 6),
-        similarity=round(c.similarity or 0.0, 6),
-    )
