@@ -35,6 +35,20 @@ def test_a_long_clause_is_cut_around_what_matched() -> None:
     assert "spreadsheets" in fact.said and len(fact.said.split()) <= 9
 
 
+def test_a_cut_quote_ends_at_a_phrase_boundary() -> None:
+    facts = extract_facts(
+        [
+            "Online travel agency, price-ranking model served as a real-time API inside the search page",
+            "we have data spread across three different CRMs from the old acquisitions of the group",
+        ],
+        RULES,
+    )
+    said = {f.name: f.said for f in facts}
+    # Not "served as a real-time API inside the", nor "... CRMs from the old".
+    assert said["realtime"] == "served as a real-time API"
+    assert said["data_silos"] == "data spread across three different CRMs"
+
+
 def test_only_the_facts_that_matter_to_the_question() -> None:
     facts = extract_facts(
         ["Fraud detection, real-time scoring, regulated bank, data in three systems"], RULES

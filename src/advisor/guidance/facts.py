@@ -11,6 +11,11 @@ from advisor.guidance.rules import GuidanceRules
 
 _CLAUSE = re.compile(r"[,;\n()]|(?<=[.!?])\s+|\s+-\s+|\s+but\s+|\s+and\s+(?=(?:we|our|the|no|only|a|an)\b)")
 _MAX_CLAUSE_WORDS = 10
+# Words that lead into the next one: a quote neither starts nor ends on them.
+_LEADING = frozenset(
+    "a an the of in inside on at to for from with by as into onto and or but our their its my your "
+    "is are was were be who which that whose where when while".split()
+)
 
 
 @dataclass(frozen=True)
@@ -47,9 +52,16 @@ def _quote(clause: str, match: re.Match[str]) -> str:
     words = clause.split()
     if len(words) <= _MAX_CLAUSE_WORDS:
         return clause
-    # A long clause is cut to the words around what matched.
+    # A long clause is cut to the words around what matched, at a phrase boundary: a quote neither
+    # starts on "the" nor ends on "inside the" ("served as a real-time API inside the" says nothing).
     before = clause[: match.start()].split()[-3:]
-    after = clause[match.end() :].split()[:3]
+    while before and before[0].lower() in _LEADING:
+        before = before[1:]
+    after: list[str] = []
+    for word in clause[match.end() :].split()[:3]:
+        if word.lower() in _LEADING:
+            break
+        after.append(word)
     return " ".join([*before, match.group(0), *after])
 
 
