@@ -150,3 +150,74 @@ def test_a_name_in_a_how_to_section_is_not_a_step() -> None:
     assert not is_imperative("Population Stability Index (PSI) per feature and on the score itself.")
     assert not is_imperative("Statistical tests such as Kolmogorov-Smirnov for numeric features.")
     assert is_imperative("Pair the model with a fallback rule.")
+
+
+def test_each_row_of_a_table_is_a_point_labelled_by_its_first_cell() -> None:
+    passage = _passage(
+        "Retraining strategies",
+        "Teams retrain on a schedule, on a trigger, or both, depending on how fast their data moves.\n\n"
+        "| Strategy | How it works | Suits |\n"
+        "|---|---|---|\n"
+        "| Scheduled | Retrain every month whatever the signals say | Stable domains with steady data |\n"
+        "| **Hybrid** | A regular schedule plus an emergency trigger | Most production teams |",
+    )
+    items = {i.headline: i for i in extract_items([passage], RULES)}
+    assert (
+        items["Scheduled:"].detail
+        == "Retrain every month whatever the signals say; Stable domains with steady data."
+    )
+    assert items["Hybrid:"].detail.startswith("A regular schedule plus an emergency trigger")
+    assert not items["Hybrid:"].prose
+    # The header row is not a point, and the sentence before the table still is.
+    assert "Strategy:" not in items
+    assert any(h.startswith("Teams retrain on a schedule") for h in items)
+    text = compose_extractive("How often should we retrain our demand forecast?", [passage]).text
+    assert "Hybrid" in text and "emergency trigger" in text, text
+
+
+def test_a_short_second_sentence_stays_with_its_point() -> None:
+    passage = _passage(
+        "When they have already gone",
+        "- **Recover before you change anything.** Find the code, data and credentials. "
+        "Then freeze non-urgent changes until a retrain reproduces the last model.\n"
+        "- **Write the handover you never got.** A two-page note on how the model is built and run, "
+        "kept next to the code and reviewed by someone who did not write it, with owners for every "
+        "part and a date for the next review. Nobody reads a longer one.",
+    )
+    items = {i.headline: i for i in extract_items([passage], RULES)}
+    assert items["Recover before you change anything."].detail.endswith("reproduces the last model.")
+    # Two sentences that together run long keep only the first.
+    assert items["Write the handover you never got."].detail.endswith("the next review.")
+
+
+def test_steps_far_weaker_than_the_best_point_leave_room_for_it() -> None:
+    explanation = _passage(
+        "Entity resolution and a canonical id",
+        "Records that may be the same customer are matched probabilistically on name, address and date of "
+        "birth, with a threshold above which they merge automatically. Pairs between the thresholds go to "
+        "human review by a data steward, because a false merge is worse than a missed one.",
+        n=1,
+        score=0.6,
+    )
+    unrelated = _passage(
+        "First steps",
+        "1. **Staff the first team for production.** Add an ML engineer.\n"
+        "2. **Write a responsibility matrix.** Cover life after launch.\n"
+        "3. **Name a business product owner.** One person, not a committee.",
+        n=2,
+        score=0.3,
+    )
+    passages = [
+        explanation,
+        *[
+            _passage("Overview", f"Filler sentence number {n} about something else.", n, 0.2)
+            for n in range(3, 9)
+        ],
+        unrelated,
+    ]
+    text = compose_extractive(
+        "what about records that might be the same customer but we can't be sure?", passages
+    ).text
+    assert "human review" in text and "threshold" in text, text
+    # The answer opens with the point on matching records, not with the unrelated steps.
+    assert "same customer" in text.splitlines()[0], text

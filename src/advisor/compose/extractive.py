@@ -34,6 +34,7 @@ FILL_MATERIALS = {
 FILL_PER_PASSAGE = 5
 DETAILED_STEPS = 2
 HOW_TO_STEPS = 7
+STEP_FLOOR = 0.6  # a how-to's steps score at least this share of the best item's score
 # An imperative sentence is advice wherever the guidance wrote it, not only under "First steps".
 STEP_MATERIALS = ("action", "checklist", "good", "other", "tradeoff", "cost", "example")
 _ASKS_FOR_SIGNS = re.compile(
@@ -59,6 +60,7 @@ class _Writer:
         self.covering = question_terms | related
         scorer = Scorer(self.kind, question_terms, related, fact_terms)
         self.scored = [(item, scorer.score(item)) for item in extract_items(self.passages, rules)]
+        self.best = max((value for _, value in self.scored), default=0.0)
         self.note = Note(self.passages)
         self.used: list[Item] = []
 
@@ -76,6 +78,7 @@ class _Writer:
         per_passage: int = 2,
         min_overlap: int = 0,
         exempt: int = 0,
+        floor: float = float("-inf"),
     ) -> list[Item]:
         pool = [
             (item, value)
@@ -84,6 +87,7 @@ class _Writer:
             and (not actions_only or is_imperative(item.headline, strict=item.material != "action"))
             and item not in self.used
             and (item.passage < exempt or len(item.terms & self.covering) >= min_overlap)
+            and value >= floor
         ]
         chosen = select_items(pool, most, covering=self.covering, per_passage=per_passage, exclude=self.used)
         self.used.extend(chosen)
@@ -123,7 +127,10 @@ class _Writer:
 
     def _steps(self, heading: str | None, most: int, opening: bool = False) -> bool:
         # A "First steps" section is one passage of five or six steps: allow three from each.
-        steps = self.pick(STEP_MATERIALS, most, actions_only=True, per_passage=4)
+        # Steps that make the whole answer must come close to the best point found: far weaker ones
+        # (advice from a document retrieved for a side fact) leave the room to that point instead.
+        floor = STEP_FLOOR * self.best if opening else float("-inf")
+        steps = self.pick(STEP_MATERIALS, most, actions_only=True, per_passage=4, floor=floor)
         if not steps:
             return False
         start = 1

@@ -138,6 +138,26 @@ def first_sentence(text: str, limit: int = 220) -> str:
     return sentence
 
 
+DETAIL_WORDS = 40  # a detail's second sentence is kept when both together stay within this many words
+
+
+def _points_back(headline: str) -> bool:
+    """ "Make it a release gate." needs what "it" was; "Records that may be the same customer..." is
+    a relative clause, not an instruction pointing back."""
+    match = _POINTS_BACK.match(headline)
+    return bool(match) and headline.split(" ", 1)[0].strip("*_\"'(").lower() in _ADVICE_VERBS
+
+
+def _lead_sentences(text: str) -> str:
+    first = first_sentence(text)
+    sentences = _SENTENCE.split(text.strip(), maxsplit=2)
+    if len(sentences) > 1 and not first.endswith("…"):
+        both = f"{first} {sentences[1]}"
+        if len(both.split()) <= DETAIL_WORDS and not _LEANS_BACK.match(sentences[1]):
+            return both
+    return first
+
+
 def _split_bold(item: str) -> tuple[str, str, bool]:
     bold = _BOLD_LEAD.match(item)
     if not bold:
@@ -172,10 +192,10 @@ def extract_items(passages: Sequence[Passage], rules: GuidanceRules) -> list[Ite
 def _parse_passage(text: str) -> tuple[tuple[str, str, bool, bool, frozenset[str]], ...]:
     """(headline, detail, bold, prose, terms) of each item in a passage's text."""
     parsed: list[tuple[str, str, bool, bool, frozenset[str]]] = []
-    lines = text.splitlines()
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("|")]
     raw = [m.group(1).strip() for line in lines if (m := _ITEM.match(line))]
-    prose = not raw
-    if prose:
+    raw_items = bool(raw)
+    if not raw_items:
         paragraph = " ".join(line for line in lines if not line.startswith(("#", "**")) or " " in line[2:-2])
         raw = [
             s
@@ -184,14 +204,16 @@ def _parse_passage(text: str) -> tuple[tuple[str, str, bool, bool, frozenset[str
         ]
         # Emphasis inside running text ("... path. **Minimum standard:** nobody ...") is dropped:
         # a sentence is quoted whole, and may itself be set in bold.
-        raw = [s.replace("**", "") for s in raw]
-    for text_of_item in raw:
+        raw = [s.replace("**", "").strip() for s in raw]
+    # A table's rows are points of their own, whatever surrounds the table.
+    labelled = [(item, not raw_items) for item in raw] + [(row, False) for row in _table_rows(text)]
+    for text_of_item, prose in labelled:
         headline, detail, bold = _split_bold(text_of_item)
         if (
             headline.endswith("?")
             or (headline.endswith(":") and not detail)
             or _CROSS_REFERENCE.match(headline)
-            or _POINTS_BACK.match(headline)
+            or _points_back(headline)
         ):
             # A question, "See <another document>." or "Make it a release gate." (it being whatever
             # came before) says nothing on its own.
@@ -205,9 +227,34 @@ def _parse_passage(text: str) -> tuple[tuple[str, str, bool, bool, frozenset[str
             continue  # a bare label ("Timeliness.") says nothing on its own
         elif not headline.endswith((".", "!", "…")):
             headline = headline.rstrip(":;,") + "."
-        detail = first_sentence(detail) if detail else ""
+        detail = _lead_sentences(detail) if detail else ""
         parsed.append((headline, detail, bold, prose, _stem_words(f"{headline} {detail}")))
     return tuple(parsed)
+
+
+_TABLE_RULE = re.compile(r"^:?-{3,}:?$")
+
+
+def _table_rows(text: str) -> list[str]:
+    """Each body row of a Markdown table as a labelled item: "**<first cell>:** <other cells>."
+    ("| Scheduled | Retrain weekly ... | Stable domains ... |" is a point like any list item)."""
+    rows = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in text.splitlines()
+        if line.lstrip().startswith("|")
+    ]
+    ruled = [i for i, cells in enumerate(rows) if all(_TABLE_RULE.match(c) for c in cells if c)]
+    # Without a rule line there is no header row to tell apart: the table is not read.
+    if not ruled:
+        return []
+    body = [cells for i, cells in enumerate(rows) if i > ruled[0] and i not in ruled]
+    items = []
+    for cells in body:
+        label = cells[0].replace("**", "").rstrip(".:")
+        rest = "; ".join(c.replace("**", "").rstrip(".") for c in cells[1:] if c)
+        if label and rest:
+            items.append(f"**{label}:** {rest}.")
+    return items
 
 
 # Retrieval's ranking is the strongest sign of what answers the question: an item's score starts
