@@ -221,3 +221,15 @@ def test_steps_far_weaker_than_the_best_point_leave_room_for_it() -> None:
     assert "human review" in text and "threshold" in text, text
     # The answer opens with the point on matching records, not with the unrelated steps.
     assert "same customer" in text.splitlines()[0], text
+
+
+def test_the_end_of_a_sentence_opened_before_a_list_is_not_a_point() -> None:
+    passage = _passage(
+        "When a monolith is fine",
+        "A modular monolith is usually right when:\n\n"
+        "- scoring is a nightly batch job rather than a live API;\n"
+        "- **the same people** build and run everything.\n"
+        "- **One team.** The same people build and run everything.",
+    )
+    headlines = [i.headline for i in extract_items([passage], RULES)]
+    assert headlines == ["One team:"], headlines

@@ -210,13 +210,15 @@ def _parse_passage(text: str) -> tuple[tuple[str, str, bool, bool, frozenset[str
     for text_of_item, prose in labelled:
         headline, detail, bold = _split_bold(text_of_item)
         if (
-            headline.endswith("?")
+            headline[:1].islower()
+            or headline.endswith("?")
             or (headline.endswith(":") and not detail)
             or _CROSS_REFERENCE.match(headline)
             or _points_back(headline)
         ):
-            # A question, "See <another document>." or "Make it a release gate." (it being whatever
-            # came before) says nothing on its own.
+            # A question, "See <another document>.", "Make it a release gate." (it being whatever
+            # came before) or "- scoring is a nightly batch job;" (the end of a sentence that opened
+            # before the list) says nothing on its own.
             continue
         label = bold and (len(headline.split()) < 4 or headline.endswith(":")) and bool(detail)
         if label:
