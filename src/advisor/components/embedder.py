@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from advisor.settings import EmbeddingSettings
+from advisor.text import storable
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -135,6 +136,8 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> Vector:
+        # The tokenizer raises on a lone surrogate; a channel that let one through still gets an answer.
+        text = storable(text)
         size = self._settings.query_cache_size
         with self._cache_lock:
             hit = self._cache.get(text)
@@ -205,14 +208,34 @@ class _QueryBatcher:
         assert mine.vector is not None
         return mine.vector
 
+    def _encode_isolated(self, texts: list[str]) -> tuple[dict[str, Vector], dict[str, Exception]]:
+        """Vectors of ``texts`` in one pass; when the pass fails, each text alone, so that one
+        request's unusable input fails that request only, never the others batched with it."""
+        try:
+            return dict(zip(texts, self._encode(texts), strict=True)), {}
+        except Exception:
+            if len(texts) == 1:
+                raise
+        vectors: dict[str, Vector] = {}
+        errors: dict[str, Exception] = {}
+        for text in texts:
+            try:
+                vectors[text] = self._encode([text])[0]
+            except Exception as exc:
+                errors[text] = exc
+        return vectors, errors
+
     def _run_batch(self) -> None:
         with self._lock:
             batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
         try:
             texts = list(dict.fromkeys(p.text for p in batch))
-            vectors = dict(zip(texts, self._encode(texts), strict=True))
+            vectors, errors = self._encode_isolated(texts)
             for pending in batch:
-                pending.vector = vectors[pending.text].copy()
+                if pending.text in errors:
+                    pending.error = errors[pending.text]
+                else:
+                    pending.vector = vectors[pending.text].copy()
         except BaseException as exc:
             for pending in batch:
                 pending.error = exc
