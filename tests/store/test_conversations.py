@@ -363,3 +363,45 @@ def test_feedback_rating_is_validated(store: ConversationRepository) -> None:
 
 
 # -- index bookkeeping ------------------------------------------------------------------------------
+
+
+# -- text PostgreSQL cannot store -------------------------------------------------------------------
+
+
+def test_nul_and_lone_surrogates_are_stored_the_same_way_on_every_backend(
+    store: ConversationRepository,
+) -> None:
+    # PostgreSQL refuses NUL in text and JSON and both databases refuse an unpaired surrogate, while
+    # SQLite kept the NUL: every backend now stores the same, readable text.
+    created = store.create_conversation("k", {"goal": "churn\x00 model", "te\x00am": ["two \udfff"]})
+    assert created.initiative == {"goal": "churn model", "team": ["two \ufffd"]}
+    reply = store.record_turn(
+        created.id, "why\x00 is it slow \udfff?", MessageDraft("fine\x00", standalone_question="q\x00")
+    )
+    assert reply is not None and reply.content == "fine" and reply.standalone_question == "q"
+    question, answer = store.list_messages(created.id)
+    assert question.content == "why is it slow \ufffd?" and answer.content == "fine"
+    store.set_initiative(created.id, "bank\x00")
+    assert store.get_conversation(created.id, "k").initiative == "bank"  # type: ignore[union-attr]
+    store.add_feedback(answer.id, "up", "good\x00 \udfff", "k")
+    assert store.feedback_for(answer.id)[0].comment == "good \ufffd"
+
+
+@pytest.mark.parametrize("bad", ["ab\x00cd", "ab\udfffcd"])
+def test_an_id_with_a_nul_or_a_lone_surrogate_matches_nothing(
+    store: ConversationRepository, bad: str
+) -> None:
+    kept = store.create_conversation("k", None)
+    assert store.get_conversation(bad, "k") is None
+    assert store.conversation_with_history(bad, "k", None) is None
+    assert store.list_messages(bad) == []
+    assert store.feedback_for(bad) == []
+    with pytest.raises(NotFoundError):
+        store.set_initiative(bad, "x")
+    with pytest.raises(NotFoundError):
+        store.record_turn(bad, "question", None)
+    with pytest.raises(NotFoundError):
+        store.add_feedback(bad, "up", None, "k")
+    # Nothing already stored is lost or locked by the refused calls.
+    store.record_turn(kept.id, "still works?", MessageDraft("yes"))
+    assert [m.content for m in store.list_messages(kept.id)] == ["still works?", "yes"]

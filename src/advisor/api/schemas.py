@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from advisor.api.bodies import RequestBody
 from advisor.chat.model import (
     ChatRequest,
     ConversationView,
@@ -20,7 +21,7 @@ from advisor.types import Citation
 NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
-class InitiativeObject(BaseModel):
+class InitiativeObject(RequestBody):
     model_config = ConfigDict(extra="forbid")
     goal: str | None = None
     industry: str | None = None
@@ -30,7 +31,7 @@ class InitiativeObject(BaseModel):
     constraints: str | None = None
 
 
-class ChatIn(BaseModel):
+class ChatIn(RequestBody):
     message: NonBlank = Field(description="The user's question.")
     conversation_id: str | None = Field(default=None, max_length=64)
     initiative: str | InitiativeObject | None = Field(
@@ -73,7 +74,7 @@ class ChatOut(BaseModel):
         )
 
 
-class SearchIn(BaseModel):
+class SearchIn(RequestBody):
     query: NonBlank
     k: int | None = Field(default=None, ge=1, description="Passages to return; default retrieval.k.")
     topics: list[str] | None = None
@@ -142,7 +143,7 @@ class ConversationOut(BaseModel):
         )
 
 
-class FeedbackIn(BaseModel):
+class FeedbackIn(RequestBody):
     message_id: str = Field(min_length=1, max_length=64)
     rating: Literal["up", "down"]
     comment: str | None = Field(default=None, max_length=2000)

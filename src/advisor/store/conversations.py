@@ -28,6 +28,7 @@ from advisor.store.records import (
     message_record,
 )
 from advisor.store.sessions import SessionScopes
+from advisor.text import storable, text_problem
 from advisor.types import Citation
 
 __all__ = [
@@ -50,6 +51,12 @@ Rating = Literal["up", "down"]
 
 ROLES: frozenset[str] = frozenset({"user", "assistant"})
 RATINGS: frozenset[str] = frozenset({"up", "down"})
+
+
+def _matchable(identifier: str) -> bool:
+    """An id with a NUL or a lone surrogate matches nothing: asked as it is, PostgreSQL would fail
+    the query where SQLite finds no row (both are told the same: not found)."""
+    return text_problem(identifier) is None
 
 
 class ConversationRepository(SessionScopes):
@@ -78,6 +85,8 @@ class ConversationRepository(SessionScopes):
 
     def get_conversation(self, conversation_id: str, api_key_id: str | None) -> ConversationRecord | None:
         """The conversation, or None when it does not exist or was created with a different key."""
+        if not _matchable(conversation_id):
+            return None
         with self._read() as session:
             row = session.get(Conversation, conversation_id)
             if row is None or row.api_key_id != api_key_id:
@@ -87,6 +96,8 @@ class ConversationRepository(SessionScopes):
     def set_initiative(self, conversation_id: str, initiative: Initiative | None) -> None:
         """Replace the conversation's initiative; NotFoundError when it does not exist."""
         initiative = check_initiative(initiative)
+        if not _matchable(conversation_id):
+            raise NotFoundError(f"conversation {conversation_id!r} not found")
         with self._write() as session:
             row = session.get(Conversation, conversation_id)
             if row is None:
@@ -171,6 +182,8 @@ class ConversationRepository(SessionScopes):
     ) -> list[MessageRecord]:
         # Core statements, not ORM objects: a turn is written on every answer, and the unit of work's
         # bookkeeping cost more than the two or three INSERTs themselves.
+        if not _matchable(conversation_id):
+            raise NotFoundError(f"conversation {conversation_id!r} not found")
         now = utcnow()
         with self._write() as session:
             if new_conversation is not None and self._insert_conversation(
@@ -199,8 +212,10 @@ class ConversationRepository(SessionScopes):
                     "conversation_id": conversation_id,
                     "seq": last + offset,
                     "role": role,
-                    "content": draft.content,
-                    "standalone_question": draft.standalone_question,
+                    "content": storable(draft.content),
+                    "standalone_question": (
+                        None if draft.standalone_question is None else storable(draft.standalone_question)
+                    ),
                     "citations": [citation.as_dict() for citation in draft.citations],
                     "grounded": draft.grounded,
                     "abstained": draft.abstained,
@@ -238,6 +253,8 @@ class ConversationRepository(SessionScopes):
     ) -> tuple[ConversationRecord, list[MessageRecord]] | None:
         """The conversation and its last ``limit`` messages (all with None; oldest first) in one
         read; None when it does not exist or was created with a different key."""
+        if not _matchable(conversation_id):
+            return None
         with self._read() as session:
             row = session.get(Conversation, conversation_id)
             if row is None or row.api_key_id != api_key_id:
@@ -248,6 +265,8 @@ class ConversationRepository(SessionScopes):
         """Messages oldest first; with ``limit``, only the last ``limit`` of them (still oldest first)."""
         if limit is not None and limit < 0:
             raise ValueError("limit must not be negative")
+        if not _matchable(conversation_id):
+            return []
         with self._read() as session:
             return self._last_messages(session, conversation_id, limit)
 
@@ -273,6 +292,9 @@ class ConversationRepository(SessionScopes):
         """
         if rating not in RATINGS:
             raise ValueError(f"rating must be 'up' or 'down', not {rating!r}")
+        if not _matchable(message_id):
+            raise NotFoundError(f"message {message_id!r} not found")
+        comment = None if comment is None else storable(comment)
         with self._write() as session:
             owner = session.execute(
                 select(Conversation.api_key_id)
@@ -288,6 +310,8 @@ class ConversationRepository(SessionScopes):
 
     def feedback_for(self, message_id: str) -> list[FeedbackRecord]:
         """All feedback on a message, oldest first."""
+        if not _matchable(message_id):
+            return []
         with self._read() as session:
             rows = session.scalars(
                 select(Feedback).where(Feedback.message_id == message_id).order_by(Feedback.id)

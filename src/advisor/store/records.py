@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 from advisor.store.models import Conversation, Feedback, IndexedDocument, IndexState, Message
+from advisor.text import storable
 from advisor.types import Citation
 
 Initiative: TypeAlias = str | dict[str, Any]
@@ -122,11 +123,22 @@ def _json_roundtrip(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
+def _storable_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return {storable(str(k)): _storable_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable_json(v) for v in value]
+    return value
+
+
 def check_initiative(initiative: Initiative | None) -> Initiative | None:
+    """The initiative as both databases can store it (see ``advisor.text.storable``)."""
     if initiative is None or isinstance(initiative, str):
-        return initiative
+        return None if initiative is None else storable(initiative)
     if isinstance(initiative, dict):
-        roundtripped: dict[str, Any] = _json_roundtrip(initiative)
+        roundtripped: dict[str, Any] = _json_roundtrip(_storable_json(initiative))
         return roundtripped
     raise TypeError(f"initiative must be a str, a dict or None, not {type(initiative).__name__}")
 

@@ -12,6 +12,8 @@ from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from advisor.api.bodies import RequestBody
+
 #: The one model Advisor serves.
 MODEL_ID = "advisor"
 #: Fixed creation time (2026-11-26) so GET /v1/models is stable across restarts and replicas.
@@ -77,13 +79,13 @@ class OpenAIHTTPError(HTTPException):
         self.param = param
 
 
-class TextPart(BaseModel):
+class TextPart(RequestBody):
     model_config = ConfigDict(extra="ignore", strict=True)
     type: Literal["text"]
     text: str
 
 
-class MessageIn(BaseModel):
+class MessageIn(RequestBody):
     model_config = ConfigDict(extra="ignore", strict=True)
     # "developer" is what newer OpenAI clients send instead of "system".
     role: Literal["system", "developer", "user", "assistant"]
@@ -104,7 +106,7 @@ class StreamOptions(BaseModel):
     include_usage: bool = False
 
 
-class ChatCompletionIn(BaseModel):
+class ChatCompletionIn(RequestBody):
     model_config = ConfigDict(extra="ignore", strict=True)
 
     model: str = Field(min_length=1, description=f"Always {MODEL_ID!r}.")

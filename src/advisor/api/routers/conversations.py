@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
+from advisor.api.bodies import UsableText
 from advisor.api.deps import ChatCaller, ChatServiceDep, FeedbackCaller
 from advisor.api.schemas import ConversationOut, FeedbackIn, FeedbackOut
 
@@ -12,7 +13,9 @@ router = APIRouter(prefix="/v1", tags=["conversations"])
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut)
-async def get_conversation(conversation_id: str, chat: ChatServiceDep, caller: ChatCaller) -> ConversationOut:
+async def get_conversation(
+    conversation_id: UsableText, chat: ChatServiceDep, caller: ChatCaller
+) -> ConversationOut:
     return ConversationOut.of(await run_in_threadpool(chat.conversation, conversation_id, caller))
 
 
