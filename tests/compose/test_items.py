@@ -162,11 +162,12 @@ def test_each_row_of_a_table_is_a_point_labelled_by_its_first_cell() -> None:
         "| **Hybrid** | A regular schedule plus an emergency trigger | Most production teams |",
     )
     items = {i.headline: i for i in extract_items([passage], RULES)}
+    # Each cell under its column's name, so that the row reads on its own.
     assert (
         items["Scheduled:"].detail
-        == "Retrain every month whatever the signals say; Stable domains with steady data."
+        == "how it works: retrain every month whatever the signals say; suits: stable domains with steady data."
     )
-    assert items["Hybrid:"].detail.startswith("A regular schedule plus an emergency trigger")
+    assert items["Hybrid:"].detail.startswith("how it works: a regular schedule plus an emergency trigger")
     assert not items["Hybrid:"].prose
     # The header row is not a point, and the sentence before the table still is.
     assert "Strategy:" not in items
@@ -233,3 +234,17 @@ def test_the_end_of_a_sentence_opened_before_a_list_is_not_a_point() -> None:
     )
     headlines = [i.headline for i in extract_items([passage], RULES)]
     assert headlines == ["One team:"], headlines
+
+
+def test_a_definition_is_said_once() -> None:
+    overview = _passage(
+        "Overview",
+        "MLOps is the set of practices that make building and running models repeatable. "
+        "Teams adopt it in stages rather than all at once, as the number of models grows.",
+        n=1,
+        score=0.6,
+    )
+    steps = _passage("First steps", "1. **Add experiment tracking.** Record parameters and metrics.", n=2)
+    text = compose_extractive("what is MLOps?", [overview, steps]).text
+    assert text.startswith("MLOps is the set of practices"), text
+    assert text.count("MLOps is the set of practices") == 1, text

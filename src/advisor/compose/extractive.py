@@ -165,6 +165,10 @@ class _Writer:
             return self._how_to()
         sentence, index = found
         self.note.add(f"{sentence} [{{n}}]", index)
+        # The definition is said once: the same sentence is not a point worth knowing again.
+        self.used.extend(
+            i for i, _ in self.scored if i.passage == index and i.headline.rstrip(".") in sentence
+        )
         self.note.add("")
         return self._steps("**In practice:**", 6) or True
 
