@@ -162,12 +162,11 @@ def test_each_row_of_a_table_is_a_point_labelled_by_its_first_cell() -> None:
         "| **Hybrid** | A regular schedule plus an emergency trigger | Most production teams |",
     )
     items = {i.headline: i for i in extract_items([passage], RULES)}
-    # Each cell under its column's name, so that the row reads on its own.
     assert (
         items["Scheduled:"].detail
-        == "how it works: retrain every month whatever the signals say; suits: stable domains with steady data."
+        == "Retrain every month whatever the signals say; Stable domains with steady data."
     )
-    assert items["Hybrid:"].detail.startswith("how it works: a regular schedule plus an emergency trigger")
+    assert items["Hybrid:"].detail.startswith("A regular schedule plus an emergency trigger")
     assert not items["Hybrid:"].prose
     # The header row is not a point, and the sentence before the table still is.
     assert "Strategy:" not in items

@@ -249,36 +249,14 @@ def _table_rows(text: str) -> list[str]:
     # Without a rule line there is no header row to tell apart: the table is not read.
     if not ruled:
         return []
-    header = rows[ruled[0] - 1] if ruled[0] > 0 else []
     body = [cells for i, cells in enumerate(rows) if i > ruled[0] and i not in ruled]
     items = []
     for cells in body:
-        label = _plain_cell(cells[0]).rstrip(".:")
-        # Each further cell under its column's name, so the row reads on its own:
-        # "Works council: what they care about: job impact; how to involve them: early consultation."
-        named = [
-            f"{_plain_cell(header[i]).lower()}: {_lower_first(_plain_cell(cell))}"
-            if i < len(header) and header[i].strip()
-            else _plain_cell(cell)
-            for i, cell in enumerate(cells[1:], start=1)
-            if cell
-        ]
-        if label and named:
-            items.append(f"**{label}:** {'; '.join(named)}.")
+        label = cells[0].replace("**", "").rstrip(".:")
+        rest = "; ".join(c.replace("**", "").rstrip(".") for c in cells[1:] if c)
+        if label and rest:
+            items.append(f"**{label}:** {rest}.")
     return items
-
-
-def _plain_cell(cell: str) -> str:
-    return cell.replace("**", "").strip().rstrip(".")
-
-
-def _lower_first(text: str) -> str:
-    first = text.split(" ", 1)[0]
-    return (
-        text
-        if len(first) > 1 and (first.isupper() or any(c.isdigit() for c in first))
-        else text[:1].lower() + text[1:]
-    )
 
 
 # Retrieval's ranking is the strongest sign of what answers the question: an item's score starts
