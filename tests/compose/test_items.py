@@ -247,3 +247,24 @@ def test_a_definition_is_said_once() -> None:
     text = compose_extractive("what is MLOps?", [overview, steps]).text
     assert text.startswith("MLOps is the set of practices"), text
     assert text.count("MLOps is the set of practices") == 1, text
+
+
+def test_a_sign_shares_more_than_generic_words_before_it_is_called_the_users_situation() -> None:
+    signs = _passage(
+        "Warning signs",
+        "- **The fraud model has not been retrained in over six months.** Drift goes unnoticed.\n"
+        "- **Nobody has tested outcomes for protected groups.** Fairness is assumed.",
+        n=1,
+        score=0.6,
+    )
+    steps = _passage(
+        "First steps",
+        "1. **Register the model in your inventory at kick-off.** Assign a risk tier and a validator.\n"
+        "2. **Define the business metric before the model metric.** Price each kind of error.",
+        n=2,
+    )
+    question = "Our fraud model has 94% accuracy but the risk committee won't sign off. What are we missing?"
+    text = compose_extractive(question, [signs, steps]).text
+    # "fraud" and "model" alone do not make "not retrained in six months" what the user described.
+    assert "What you describe matches" not in text, text
+    assert text.startswith("Start here: **register the model"), text

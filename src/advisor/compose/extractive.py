@@ -32,6 +32,7 @@ FILL_MATERIALS = {
     "risks": ("symptom", "tradeoff", "action", "other"),
 }
 FILL_PER_PASSAGE = 5
+GENERIC_TERMS = frozenset(terms("model models ai data project team system"))
 DETAILED_STEPS = 2
 HOW_TO_STEPS = 7
 STEP_FLOOR = 0.6  # a how-to's steps score at least this share of the best item's score
@@ -58,6 +59,8 @@ class _Writer:
         self.facts = facts
         fact_terms = frozenset(t for f in facts for t in terms(" ".join(f.terms)))
         self.covering = question_terms | related
+        # Words nearly every question and passage here share ("model", "data") show no match.
+        self.specific = self.covering - GENERIC_TERMS
         scorer = Scorer(self.kind, question_terms, related, fact_terms)
         self.scored = [(item, scorer.score(item)) for item in extract_items(self.passages, rules)]
         self.best = max((value for _, value in self.scored), default=0.0)
@@ -86,7 +89,7 @@ class _Writer:
             if item.material in materials
             and (not actions_only or is_imperative(item.headline, strict=item.material != "action"))
             and item not in self.used
-            and (item.passage < exempt or len(item.terms & self.covering) >= min_overlap)
+            and (item.passage < exempt or len(item.terms & self.specific) >= min_overlap)
             and value >= floor
         ]
         chosen = select_items(pool, most, covering=self.covering, per_passage=per_passage, exclude=self.used)
