@@ -32,6 +32,8 @@ FILL_MATERIALS = {
     "risks": ("symptom", "tradeoff", "action", "other"),
 }
 FILL_PER_PASSAGE = 5
+# Words almost every question and passage here share: a point must share others to count as "on the
+# question" (min_overlap), so "fraud model" alone does not make a sign the user's situation.
 GENERIC_TERMS = frozenset(terms("model models ai data project team system"))
 DETAILED_STEPS = 2
 HOW_TO_STEPS = 7
@@ -59,7 +61,6 @@ class _Writer:
         self.facts = facts
         fact_terms = frozenset(t for f in facts for t in terms(" ".join(f.terms)))
         self.covering = question_terms | related
-        # Words nearly every question and passage here share ("model", "data") show no match.
         self.specific = self.covering - GENERIC_TERMS
         scorer = Scorer(self.kind, question_terms, related, fact_terms)
         self.scored = [(item, scorer.score(item)) for item in extract_items(self.passages, rules)]
