@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
 from advisor.text import text_problem
 
@@ -27,7 +27,11 @@ def refuse_unusable_text(value: object) -> object:
 
 
 class RequestBody(BaseModel):
-    """A request body: its strings are checked by ``refuse_unusable_text``."""
+    """A request body: its strings are checked by ``refuse_unusable_text``, and a field it does not
+    define is refused (422) rather than silently ignored: "stream_mode" or "topic" is a typo the
+    caller should hear about. The OpenAI route's bodies ignore unknown fields, as that protocol does."""
+
+    model_config = ConfigDict(extra="forbid")
 
     @field_validator("*", mode="before")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from advisor.api.bodies import RequestBody
 from advisor.chat.model import (
@@ -37,7 +37,8 @@ class ChatIn(RequestBody):
     initiative: str | InitiativeObject | None = Field(
         default=None, description="The initiative, free text or an object."
     )
-    stream: bool = Field(default=False, description="Answer as Server-Sent Events.")
+    # Strict: 0, 1 or "true" is refused rather than read as a boolean.
+    stream: StrictBool = Field(default=False, description="Answer as Server-Sent Events.")
     k: int | None = Field(default=None, ge=1, description="Passages to retrieve.")
     topics: list[str] | None = Field(default=None, description="Only draw on passages with these topics.")
 

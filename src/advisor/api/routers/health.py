@@ -11,12 +11,14 @@ router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz")
+@router.head("/healthz", include_in_schema=False)  # load balancers often probe with HEAD
 async def healthz() -> dict[str, str]:
     """The process is up (it may still be loading)."""
     return {"status": "ok"}
 
 
 @router.get("/readyz", responses={503: {"description": "not ready yet"}})
+@router.head("/readyz", include_in_schema=False)
 async def readyz(container: ContainerDep) -> JSONResponse:
     """Ready when the embedding model and the active index are loaded and the database answers."""
     checks = {
