@@ -34,3 +34,18 @@ def corpus_passages(*doc_ids: str, sections: tuple[str, ...] = ()) -> list[Passa
                 )
             )
     return passages
+
+
+def written_passage(section: str, text: str, doc_id: str = "doc-1", score: float = 0.5) -> Passage:
+    """A passage a test writes itself, for the case the corpus does not show plainly enough."""
+    return Passage(
+        chunk_id=f"{doc_id}-1",
+        doc_id=doc_id,
+        title=doc_id.capitalize(),
+        section=section,
+        topics=("deployment",),
+        text=text,
+        source=f"{doc_id}.md",
+        score=score,
+        similarity=score,
+    )

@@ -20,6 +20,7 @@ from tests.chat.helpers import (
     ask,
     retrieved,
 )
+from tests.compose.corpus_passages import written_passage
 
 ORDINARY_QUESTIONS = [NOTEBOOK_QUESTION, DRIFT_QUESTION, VALUE_QUESTION, HIRING_QUESTION, SECRETS_QUESTION]
 HOW_TO_NOTEBOOK = "How do we get our churn model from a notebook into production?"
@@ -137,17 +138,7 @@ def test_no_passages_compose_nothing() -> None:
 
 
 def _prose(doc_id: str, text: str, score: float) -> Passage:
-    return Passage(
-        chunk_id=f"{doc_id}-1",
-        doc_id=doc_id,
-        title=doc_id.capitalize(),
-        section="Overview",
-        topics=("deployment",),
-        text=text,
-        source=f"{doc_id}.md",
-        score=score,
-        similarity=score,
-    )
+    return written_passage("Overview", text, doc_id, score)
 
 
 def test_prose_passages_still_give_cited_sentences() -> None:

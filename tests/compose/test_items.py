@@ -8,22 +8,13 @@ from advisor.compose.extractive import WORD_BUDGET, compose_extractive
 from advisor.compose.items import extract_items, is_imperative
 from advisor.guidance.rules import load_rules
 from advisor.types import Passage
+from tests.compose.corpus_passages import written_passage
 
 RULES = load_rules()
 
 
 def _passage(section: str, text: str, n: int = 1, score: float = 0.5) -> Passage:
-    return Passage(
-        chunk_id=f"c{n}",
-        doc_id=f"doc-{n}",
-        title=f"Doc {n}",
-        section=section,
-        topics=("deployment",),
-        text=text,
-        source=f"doc-{n}.md",
-        score=score,
-        similarity=score,
-    )
+    return written_passage(section, text, f"doc-{n}", score)
 
 
 def test_a_short_bold_label_keeps_its_point_joined_by_a_colon() -> None:

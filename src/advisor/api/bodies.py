@@ -40,8 +40,7 @@ class RequestBody(BaseModel):
 
 
 def _usable(value: str) -> str:
-    if problem := text_problem(value):
-        raise ValueError(problem)
+    refuse_unusable_text(value)
     return value
 
 

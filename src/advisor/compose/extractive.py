@@ -291,9 +291,9 @@ class _Writer:
             room = WORD_BUDGET - self.words() - (0 if added else 3)
             full, short = item_lines(item, "- ")
             if len(full.split()) <= room:
-                line = Line(full, item.passage, short)
+                line, shorter = full, short
             elif short is not None and len(short.split()) <= room:
-                line = Line(short, item.passage)
+                line, shorter = short, None
             else:
                 self.used.remove(item)
                 continue
@@ -301,7 +301,7 @@ class _Writer:
                 self.note.add("")
                 self.note.add("**Worth knowing:**")
                 added = True
-            self.note.lines.append(line)
+            self.note.add(line, item.passage, shorter)
 
     def _fit_budget(self) -> None:
         """Trim details from the last lines, then whole list lines, until the note fits the budget."""

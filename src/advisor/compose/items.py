@@ -50,26 +50,25 @@ _NOUN_FOLLOWERS = frozenset("or and vs versus drift is are was were has have of"
 # relative" open with a noun that the suffix test above would let through.
 _ADVICE_VERBS = frozenset(
     """
-    add address adopt agree align allocate appoint ask assess assign audit automate avoid balance benchmark
-    block book bring budget build calculate cap capture change check choose classify close coarsen collect
-    combine communicate compare complete compute configure confirm consider convert create cut decide
-    define delete deploy describe design detect document draft draw drop embed enable encode end ensure
-    escalate establish estimate evaluate expect explain expose find fix flag focus follow forecast freeze
-    fund gather get give hire hold identify include integrate interview introduce invest involve isolate
-    keep label launch lay lead limit link list load lock log make map match measure meet minimise monitor
-    move name negotiate note offer open pair pick pilot pin plan precompute prefer prepare present
-    prioritise profile promote protect prove provide pseudonymise publish put raise ramp rebuild record
-    recruit reduce refactor refine register reject remove replace report require rerun reserve retire
-    retrain return reuse review revisit reward rewrite roll route run scale scan schedule screen secure
-    send separate serve set share ship show shrink simplify snapshot split staff standardise start stop
-    store stress strip surface switch tag take talk teach tell test tie track train translate treat trim
-    turn update upskill use validate verify walk watch weigh write produce generate apply attach let
-    allow base contact connect invite join replace retest sample segment simulate sign size accept
-    anonymise aggregate archive back benchmark cache calibrate clarify compress containerise cover
-    de-identify document estimate explore freeze hand harden instrument interview invite mask measure
-    migrate mirror notify onboard package partition patch plan quantify rehearse release replay
-    reproduce request restrict retain revoke rotate segment shadow stage state summarise support
-    throttle tune version warm
+    add address adopt agree align allocate appoint ask assess assign audit automate avoid balance
+    benchmark block book bring budget build calculate cap capture change check choose classify close
+    coarsen collect combine communicate compare complete compute configure confirm consider convert
+    create cut decide define delete deploy describe design detect document draft draw drop embed enable
+    encode end ensure escalate establish estimate evaluate expect explain expose find fix flag focus
+    follow forecast freeze fund gather get give hire hold identify include integrate interview introduce
+    invest involve isolate keep label launch lay lead limit link list load lock log make map match
+    measure meet minimise monitor move name negotiate note offer open pair pick pilot pin plan
+    precompute prefer prepare present prioritise profile promote protect prove provide pseudonymise
+    publish put raise ramp rebuild record recruit reduce refactor refine register reject remove replace
+    report require rerun reserve retire retrain return reuse review revisit reward rewrite roll route
+    run scale scan schedule screen secure send separate serve set share ship show shrink simplify
+    snapshot split staff standardise start stop store stress strip surface switch tag take talk teach
+    tell test tie track train translate treat trim turn update upskill use validate verify walk watch
+    weigh write produce generate apply attach let allow base contact connect invite join retest sample
+    segment simulate sign size accept anonymise aggregate archive back cache calibrate clarify compress
+    containerise cover de-identify explore hand harden instrument mask migrate mirror notify onboard
+    package partition patch quantify rehearse release replay reproduce request restrict retain revoke
+    rotate shadow stage state summarise support throttle tune version warm
     """.split()
 )
 
@@ -84,11 +83,15 @@ def terms(text: str) -> set[str]:
     return set(_stem_words(text))
 
 
+def _first_word(headline: str) -> str:
+    return headline.split(" ", 1)[0].strip("*_\"'(").lower()
+
+
 def is_imperative(headline: str, strict: bool = False) -> bool:
     """Whether a headline tells the reader to do something ("Name one owner."); ``strict`` accepts
     only the known advice verbs, for text outside a section of steps."""
     words = headline.split()
-    first = words[0].strip("*_\"'(").lower() if words else ""
+    first = _first_word(headline.strip())
     second = words[1].strip(".,:;").lower() if len(words) > 1 else ""
     if second in _NOUN_FOLLOWERS or any(w in _BE for w in words[2:4]) or headline.endswith(":"):
         # "Label or prior drift.", "Run cost is €40,000 a year.", "Pilot to production:" name or
@@ -145,7 +148,7 @@ def _points_back(headline: str) -> bool:
     """ "Make it a release gate." needs what "it" was; "Records that may be the same customer..." is
     a relative clause, not an instruction pointing back."""
     match = _POINTS_BACK.match(headline)
-    return bool(match) and headline.split(" ", 1)[0].strip("*_\"'(").lower() in _ADVICE_VERBS
+    return bool(match) and _first_word(headline) in _ADVICE_VERBS
 
 
 def _lead_sentences(text: str) -> str:
