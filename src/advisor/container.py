@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from advisor.components.embedder import Embedder
     from advisor.components.vector_store import VectorStore
     from advisor.compose.llm import LLMComposer
+    from advisor.compose.provider_guard import ProviderGuard
     from advisor.guidance.rules import GuidanceRules
     from advisor.ingest.indexer import Indexer
     from advisor.retrieval.retriever import Retriever
@@ -161,7 +162,18 @@ class Container:
 
         prompts = PromptLibrary(self.settings.resolved_prompts_dir)
         prompts.validate()  # a missing template is a start-up error, not a failed request
-        return LLMComposer.from_settings(self.settings.llm, prompts)
+        composer = LLMComposer.from_settings(self.settings.llm, prompts)
+        if composer.guard is not None:
+            from advisor.compose.provider_guard import BREAKER_STATES
+
+            self.metrics.watch_provider(composer.guard, BREAKER_STATES)
+        return composer
+
+    @property
+    def llm_guard(self) -> ProviderGuard | None:
+        """The LLM's call limit and circuit breaker, once the LLM composer is built."""
+        built = self.__dict__.get("llm")  # never build it here: /readyz must not fail on a prompt
+        return built.guard if built is not None else None
 
     @cached_property
     def composers(self) -> ComposerChain:
@@ -171,7 +183,7 @@ class Container:
         extractive = ExtractiveComposer(self.rules)
         if self.llm is None:
             return ComposerChain(extractive, None, self.metrics)
-        return ComposerChain(self.llm, extractive, self.metrics)
+        return ComposerChain(self.llm, extractive, self.metrics, self.settings.llm.turn_deadline_seconds)
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:

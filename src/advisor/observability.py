@@ -2,7 +2,63 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Protocol
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+
+class ProviderHealth(Protocol):
+    """What /metrics reads of the LLM provider's guard (advisor.compose.provider_guard)."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def in_flight(self) -> int: ...
+    @property
+    def max_concurrent(self) -> int: ...
+    @property
+    def refused(self) -> Mapping[str, int]: ...
+    @property
+    def times_opened(self) -> int: ...
+
+
+class _ProviderCollector(Collector):
+    def __init__(self, guard: ProviderHealth, states: Sequence[str]) -> None:
+        self._guard = guard
+        self._states = states
+
+    def collect(self) -> Iterator[Metric]:
+        state = GaugeMetricFamily(
+            "advisor_llm_breaker_state",
+            "The LLM circuit breaker's state (1 for the current one)",
+            labels=["state"],
+        )
+        current = self._guard.state
+        for name in self._states:
+            state.add_metric([name], 1.0 if name == current else 0.0)
+        yield state
+        yield GaugeMetricFamily(
+            "advisor_llm_calls_in_flight", "LLM calls in flight", value=self._guard.in_flight
+        )
+        yield GaugeMetricFamily(
+            "advisor_llm_calls_limit", "LLM calls allowed in flight", value=self._guard.max_concurrent
+        )
+        refused = CounterMetricFamily(
+            "advisor_llm_calls_refused",
+            "LLM calls not attempted (busy: the limit was reached; open: the breaker was open)",
+            labels=["reason"],
+        )
+        for reason, count in sorted(self._guard.refused.items()):
+            refused.add_metric([reason], float(count))
+        yield refused
+        yield CounterMetricFamily(
+            "advisor_llm_breaker_opened",
+            "Times the LLM circuit breaker opened",
+            value=self._guard.times_opened,
+        )
 
 
 class Metrics:
@@ -33,3 +89,7 @@ class Metrics:
         self.feedback = Counter(
             "advisor_feedback_total", "Feedback received", ["rating"], registry=self.registry
         )
+
+    def watch_provider(self, guard: ProviderHealth, states: Sequence[str]) -> None:
+        """Export the LLM guard's state, read at each scrape."""
+        self.registry.register(_ProviderCollector(guard, states))

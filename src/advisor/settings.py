@@ -130,6 +130,26 @@ class LLMSettings(_Section):
     max_tokens: int = Field(default=800, ge=16, le=16384)
     timeout_seconds: float = Field(default=30.0, gt=0)
     max_retries: int = Field(default=2, ge=0, le=10)
+    turn_deadline_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        description="How long the model may take to start its reply, all calls of one chat turn together "
+        "(a follow-up's rewrite, then the answer); past it the turn answers from the guidance. Well under "
+        "the 60 s read timeouts common in proxies.",
+    )
+    max_concurrent_calls: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="Model calls in flight per process; a turn beyond it answers from the guidance at once "
+        "rather than queue.",
+    )
+    breaker_failures: int = Field(
+        default=5, ge=1, le=1000, description="Provider failures in a row that open the circuit breaker."
+    )
+    breaker_cooldown_seconds: float = Field(
+        default=30.0, gt=0, description="How long an open breaker answers from the guidance without calling."
+    )
 
     @model_validator(mode="after")
     def _check_provider_settings(self) -> LLMSettings:

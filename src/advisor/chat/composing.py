@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -32,20 +33,35 @@ class Composition:
 class ComposerChain:
     """The primary composer, and the one that answers when it cannot (None: the primary always can)."""
 
-    def __init__(self, primary: Composer, fallback: Composer | None, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        primary: Composer,
+        fallback: Composer | None,
+        metrics: Metrics,
+        turn_seconds: float | None = None,
+    ) -> None:
+        """``turn_seconds``: how long the primary may take to start its reply, all calls of a turn
+        together (a follow-up's rewrite and then the answer); past it the fallback answers."""
         self.primary = primary
         self.fallback = fallback
         self._metrics = metrics
+        self._turn_seconds = turn_seconds
 
     @property
     def name(self) -> str:
         return self.primary.name
 
-    def standalone_question(self, question: str, history: Sequence[Turn]) -> str:
+    def turn_deadline(self) -> float | None:
+        """The ``reply_by`` of a turn starting now."""
+        return None if self._turn_seconds is None else time.monotonic() + self._turn_seconds
+
+    def standalone_question(
+        self, question: str, history: Sequence[Turn], reply_by: float | None = None
+    ) -> str:
         if not history:
             return question
         try:
-            return self.primary.standalone_question(question, history)
+            return self.primary.standalone_question(question, history, reply_by)
         except ComposerUnavailable as exc:
             if self.fallback is None:
                 raise

@@ -69,9 +69,12 @@ class TurnPipeline:
         conversation when new). A failed answer still records the question; a stream its client
         abandoned records nothing, as the client never received the conversation id or the answer."""
         standalone = turn.question
+        reply_by = self._composers.turn_deadline()
         try:
-            standalone = self._standalone(turn)
-            text, citations, grounded, abstained, fallback = yield from self._answer(turn, standalone)
+            standalone = self._standalone(turn, reply_by)
+            text, citations, grounded, abstained, fallback = yield from self._answer(
+                turn, standalone, reply_by
+            )
         except Exception as exc:
             log.exception("answer failed for conversation %s", turn.conversation_id)
             try:
@@ -104,17 +107,19 @@ class TurnPipeline:
             )
         )
 
-    def _standalone(self, turn: PreparedTurn) -> str:
+    def _standalone(self, turn: PreparedTurn, reply_by: float | None) -> str:
         if self._refused(turn):
             return turn.question
-        return self._composers.standalone_question(turn.question, turn.history)
+        return self._composers.standalone_question(turn.question, turn.history, reply_by)
 
     @staticmethod
     def _refused(turn: PreparedTurn) -> bool:
         # An attack may hide in the initiative as well as in the question.
         return is_instruction_attack(turn.question) or is_instruction_attack(turn.initiative_text or "")
 
-    def _answer(self, turn: PreparedTurn, standalone: str) -> Generator[ChatEvent, None, _Outcome]:
+    def _answer(
+        self, turn: PreparedTurn, standalone: str, reply_by: float | None
+    ) -> Generator[ChatEvent, None, _Outcome]:
         if self._refused(turn):
             self._metrics.abstentions.labels("refused").inc()
             yield from _words(REFUSAL)
@@ -145,6 +150,7 @@ class TurnPipeline:
             turn.temperature,
             reading,
             facts,
+            reply_by,
         )
         composition = yield from self._composers.compose(brief)
         draft = composition.draft

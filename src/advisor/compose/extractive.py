@@ -352,5 +352,7 @@ class ExtractiveComposer:
         yield from stream_words(composition.text)
         return Draft(composition.text, tuple(composition.passages))
 
-    def standalone_question(self, question: str, history: Sequence[Turn]) -> str:
-        return rewrite_followup(question, history)
+    def standalone_question(
+        self, question: str, history: Sequence[Turn], reply_by: float | None = None
+    ) -> str:
+        return rewrite_followup(question, history)  # instant: no deadline to keep

@@ -21,6 +21,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from advisor.components.prompts import PromptLibrary
 from advisor.compose.grounding import CitationStreamFilter
 from advisor.compose.protocol import Brief, ComposerUnavailable, Draft
+from advisor.compose.provider_guard import CallRefused, ProviderCall, ProviderGuard
 from advisor.compose.sanitise import OutputStreamFilter, PromptLeakWatch, own_urls
 from advisor.settings import LLMSettings
 from advisor.types import Passage, Turn
@@ -36,6 +37,9 @@ _INITIAL_BACKOFF_SECONDS = 0.5
 _MAX_BACKOFF_SECONDS = 8.0
 # Thread start-up, response parsing and scheduling jitter.
 _DEADLINE_SLACK_SECONDS = 1.0
+# Failures that say something about this request rather than the provider's health (a prompt too
+# long, a malformed body): they do not count towards opening the circuit breaker.
+_REQUEST_SPECIFIC_STATUSES = frozenset({400, 413, 422})
 
 
 class ProviderError(Exception):
@@ -114,21 +118,26 @@ class LLMComposer:
         prompts: PromptLibrary,
         *,
         deadline_seconds: float | None = None,
+        guard: ProviderGuard | None = None,
     ) -> None:
         """``deadline_seconds`` caps each call's wall-clock time; ``None`` leaves only the client's own
-        timeout and retries (use :meth:`from_settings` to get the deadline from the settings)."""
+        timeout and retries (use :meth:`from_settings` to get the deadline from the settings).
+        ``guard`` bounds the calls in flight and opens a circuit breaker on repeated failures."""
         self.model = model
         self.prompts = prompts
         self.deadline_seconds = deadline_seconds
+        self.guard = guard
 
     @classmethod
     def from_settings(cls, llm: LLMSettings, prompts: PromptLibrary) -> LLMComposer:
         from advisor.components.chat_model import build_chat_model
 
+        guard = ProviderGuard(llm.max_concurrent_calls, llm.breaker_failures, llm.breaker_cooldown_seconds)
         return cls(
             build_chat_model(llm),
             prompts,
             deadline_seconds=call_deadline(llm.timeout_seconds, llm.max_retries),
+            guard=guard,
         )
 
     # -- prompts ---------------------------------------------------------------------------------
@@ -175,7 +184,13 @@ class LLMComposer:
         sent: list[str] = []
         try:
             stream = composer.stream_answer(
-                brief.question, brief.initiative, brief.history, passages, brief.reading, brief.facts or ()
+                brief.question,
+                brief.initiative,
+                brief.history,
+                passages,
+                brief.reading,
+                brief.facts or (),
+                reply_by=brief.reply_by,
             )
             for delta in stream:
                 clean = markers.feed(links.feed(delta))
@@ -195,16 +210,18 @@ class LLMComposer:
             return Draft("", brief.passages, withdrawn=True)
         return Draft("".join(sent).strip(), brief.passages, grounded=not markers.removed)
 
-    def standalone_question(self, question: str, history: Sequence[Turn]) -> str:
+    def standalone_question(
+        self, question: str, history: Sequence[Turn], reply_by: float | None = None
+    ) -> str:
         try:
-            return self.rewrite_followup(question, history)
+            return self.rewrite_followup(question, history, reply_by)
         except ProviderError as exc:
             raise ComposerUnavailable(exc.reason) from exc
 
     def with_temperature(self, temperature: float) -> LLMComposer:
         """The same composer sampling at ``temperature`` (a channel may ask for one per request)."""
         model = self.model.model_copy(update={"temperature": temperature})
-        return LLMComposer(model, self.prompts, deadline_seconds=self.deadline_seconds)
+        return LLMComposer(model, self.prompts, deadline_seconds=self.deadline_seconds, guard=self.guard)
 
     # -- calls -----------------------------------------------------------------------------------
 
@@ -216,8 +233,10 @@ class LLMComposer:
         passages: Sequence[Passage],
         reading: QuestionReading | None = None,
         facts: Sequence[Fact] = (),
+        reply_by: float | None = None,
     ) -> Iterator[str]:
-        """Yield the answer's text deltas as the model produces them.
+        """Yield the answer's text deltas as the model produces them; the first must come by
+        ``reply_by`` (a ``time.monotonic()`` value: the turn's deadline).
 
         Raises :class:`ProviderError` on any provider failure, including after some deltas have
         already been yielded (the caller decides what to do with a partial answer).
@@ -230,26 +249,34 @@ class LLMComposer:
                 if text:
                     yield text
 
-        yield from self._bounded(deltas, "answer")
+        yield from self._bounded(deltas, "answer", reply_by)
 
-    def rewrite_followup(self, question: str, history: Sequence[Turn]) -> str:
-        """Turn a follow-up into a standalone question; the original question if the model says nothing."""
+    def rewrite_followup(self, question: str, history: Sequence[Turn], reply_by: float | None = None) -> str:
+        """Turn a follow-up into a standalone question; the original question if the model says nothing.
+        The rewrite must be complete by ``reply_by``."""
         messages = self.rewrite_messages(question, history)
 
         def invoke() -> Iterator[str]:
             yield str(self.model.invoke(messages).text)
 
-        rewritten = "".join(self._bounded(invoke, "rewrite")).strip()
+        rewritten = "".join(self._bounded(invoke, "rewrite", reply_by)).strip()
         return rewritten or question
 
     # -- plumbing --------------------------------------------------------------------------------
 
-    def _bounded(self, produce: Callable[[], Iterator[str]], what: str) -> Iterator[str]:
-        """Run ``produce`` in a worker thread; relay its items until done, failure or the deadline."""
+    def _bounded(
+        self, produce: Callable[[], Iterator[str]], what: str, reply_by: float | None = None
+    ) -> Iterator[str]:
+        """Run ``produce`` in a worker thread; relay its items until done, failure or a deadline: the
+        call's own, and ``reply_by`` for the first item (the turn's, shared by all its calls)."""
+        if reply_by is not None and reply_by <= time.monotonic():
+            raise self._timed_out(what, 0.0)  # the turn's time is up: do not start a call to abandon
+        call = self._admit(what)
         events: queue.Queue[tuple[_Kind, Any]] = queue.Queue()
         stop = threading.Event()
 
         def pump() -> None:
+            ok: bool | None = None
             try:
                 iterator = produce()
                 try:
@@ -261,24 +288,35 @@ class LLMComposer:
                     close = getattr(iterator, "close", None)
                     if callable(close):
                         close()
+                ok = True
                 events.put(("done", None))
             except BaseException as exc:  # relayed to the caller as ProviderError
+                ok = None if describe_failure(exc)[1] in _REQUEST_SPECIFIC_STATUSES else False
                 events.put(("error", exc))
+            finally:
+                call.settle(ok)
+                call.release()  # the slot is free only when the provider call has really ended
 
         context = contextvars.copy_context()  # keep langchain callbacks / tracing context
         worker = threading.Thread(target=context.run, args=(pump,), name=f"advisor-llm-{what}", daemon=True)
-        deadline = None if self.deadline_seconds is None else time.monotonic() + self.deadline_seconds
+        started = time.monotonic()
+        until = None if self.deadline_seconds is None else started + self.deadline_seconds
+        first_by = until if reply_by is None else min(reply_by, until if until is not None else reply_by)
         worker.start()
         try:
+            replied = False
             while True:
+                deadline = until if replied else first_by
                 remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise self._timed_out(what)
                 try:
+                    if remaining is not None and remaining <= 0:
+                        raise queue.Empty
                     kind, value = events.get(timeout=remaining)
                 except queue.Empty:
-                    raise self._timed_out(what) from None
+                    call.settle(False)
+                    raise self._timed_out(what, time.monotonic() - started) from None
                 if kind == "item":
+                    replied = True
                     yield value
                 elif kind == "done":
                     return
@@ -289,6 +327,17 @@ class LLMComposer:
         finally:
             stop.set()  # the worker drops out at its next chunk or client timeout
 
-    def _timed_out(self, what: str) -> ProviderError:
-        logger.warning("llm %s exceeded its %.1f s deadline", what, self.deadline_seconds or 0.0)
-        return ProviderError(f"provider timed out (no complete reply within {self.deadline_seconds:.1f} s)")
+    def _admit(self, what: str) -> ProviderCall:
+        if self.guard is None:
+            return ProviderCall(None)
+        try:
+            return self.guard.admit()
+        except CallRefused as refused:
+            logger.info("llm %s not attempted: %s", what, refused.message)
+            raise ProviderError(f"provider not called ({refused.message})") from None
+
+    def _timed_out(self, what: str, waited: float) -> ProviderError:
+        if not waited:
+            return ProviderError(f"no time left in the turn for the {what}")
+        logger.warning("llm %s gave no reply within its deadline (%.1f s)", what, waited)
+        return ProviderError(f"provider timed out (no reply within {waited:.1f} s)")

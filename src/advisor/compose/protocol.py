@@ -30,6 +30,9 @@ class Brief:
     temperature: float | None = None  # a channel's request for the LLM (ignored by extractive)
     reading: QuestionReading | None = None  # the kind of question; None: the composer reads it
     facts: tuple[Fact, ...] | None = None  # what the team said about itself; None: not extracted
+    reply_by: float | None = (
+        None  # time.monotonic() by which a model must start replying (the turn's deadline)
+    )
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,11 @@ class Composer(Protocol):
         Raises ComposerUnavailable, possibly after some text was yielded."""
         ...
 
-    def standalone_question(self, question: str, history: Sequence[Turn]) -> str:
-        """The follow-up ``question`` rewritten to stand on its own; raises ComposerUnavailable."""
+    def standalone_question(
+        self, question: str, history: Sequence[Turn], reply_by: float | None = None
+    ) -> str:
+        """The follow-up ``question`` rewritten to stand on its own, by ``reply_by`` (a
+        ``time.monotonic()`` value) when a model writes it; raises ComposerUnavailable."""
         ...
 
 

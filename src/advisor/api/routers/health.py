@@ -6,6 +6,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from advisor.api.deps import ContainerDep
+from advisor.container import Container
 
 router = APIRouter(tags=["operations"])
 
@@ -27,13 +28,28 @@ async def readyz(container: ContainerDep) -> JSONResponse:
         "database": await run_in_threadpool(container.database_ready),
     }
     ready = all(checks.values())
+    # The LLM's breaker is a detail, not a check: with it open, answers come from the guidance.
+    details = {"llm": _llm_details(container)} if container.settings.llm.provider != "extractive" else {}
     if ready:
-        return JSONResponse({"status": "ready", "checks": checks})
+        return JSONResponse({"status": "ready", "checks": checks, **details})
     # A 503 is an error response like any other: {"error", "reason"}, plus the checks.
     missing = ", ".join(name for name, ok in checks.items() if not ok)
     reason = container.warm_error or f"not loaded yet: {missing}"
-    body = {"error": "not_ready", "reason": reason, "status": "not_ready", "checks": checks}
+    body = {"error": "not_ready", "reason": reason, "status": "not_ready", "checks": checks, **details}
     return JSONResponse(body, status_code=503)
+
+
+def _llm_details(container: Container) -> dict[str, object]:
+    guard = container.llm_guard
+    if guard is None:
+        return {"provider": container.settings.llm.provider, "breaker": "unknown"}
+    return {
+        "provider": container.settings.llm.provider,
+        "breaker": guard.state,
+        "retry_in_seconds": round(guard.retry_in(), 1),
+        "calls_in_flight": guard.in_flight,
+        "calls_limit": guard.max_concurrent,
+    }
 
 
 @router.get("/metrics", response_class=Response)
