@@ -117,15 +117,46 @@ _ADDRESSED_TO_AI = rf"""
   | (^|\b(always|must|should|shall|will|then|please|and|to)\s+)(respond|reply|answer)\s+
     (to\s+(every|each|any|all)\s+\w+\s+)?(only\s+)?with\b
   | \b(begin|start|end|finish|prefix|sign\s+off|open|close)\s+(every|each|your|the)\s+(reply|answer|response|message)s?\b
-  | \b(in|at\s+the\s+(start|end|beginning|top|bottom)\s+of)\s+(your|every|each)\s+(answer|reply|response|output)s?\b
+  | \b(in|at\s+the\s+(start|end|beginning|top|bottom)\s+of)\s+((your|every|each)\s+(answer|reply)s?|your\s+(response|output)s?)\b
   | \bbefore\s+answering\b | \bregardless\s+of\s+what\s+the\s+user\b
   | \b(tell|ask|instruct|advise)\s+(the\s+)?(user|reader|team|customer)s?\s+to\s+(email|send|post|visit|click|open|enter|confirm)\b
   | \b(email|send|post|give|share|type|enter)\b[^.!?\n]{{0,30}}\b(their|your)\s+(passwords?|credentials|api\s+keys?|tokens?)\b
   | \b(render|display|embed|show|include|insert|load|output)\b[^.!?\n]{{0,40}}\b(image|picture|pixel|badge|gif|png)\b
   | \brepeat\s+the\s+(full\s+)?text\b
 """
+# A new identity or a fixed answer for the reader that is an AI: guidance advises people on their
+# situation; it never renames its reader, prescribes one answer to every question or tells the
+# reader what to say whatever it is asked.
+_BOT_NAME = r"(a\s+|an\s+|the\s+)?[\w-]*(bot|gpt|assistant|agent|advisor|ai)\b"
+_SPEECH = r"(say|reply|respond|answer|recommend|state|claim|tell|mention|suggest|cite|advise)"
+_DIRECTED_AT_ASSISTANT = rf"""
+    \byou\s+are\s+(now|no\s+longer)\s+(called\s+|named\s+|known\s+as\s+)?{_BOT_NAME}
+  | \byour\s+new\s+(name|role|identity|persona|job|task|purpose)\b
+  | \byour\s+(name|role|identity|persona)\s+is\s+now\b
+  | \bfrom\s+now\s+on\s*,?\s+you\s+(are|will|must|shall|should|work)\b
+  | \bforget\s+(that\s+)?you\s+are\b
+  | \b(act|behave|respond|answer)\s+as\s+{_BOT_NAME}
+  | \bthe\s+(correct|right|only|true|real|best|proper|one\s+true)\s+(answer|response|reply|recommendation)\s+
+    (to|for)\s+(any|every|all|each)\b
+  | \b(whatever|no\s+matter\s+what)\s+(the\s+)?(user|question|query|prompt|request|topic|anyone|someone)\b
+  | \bwhen(ever)?\s+asked\b[^.?!\n]{{0,60}}\b(always|only|never)\s+{_SPEECH}\b
+  | \bwhen(ever)?\s+(someone|anyone|a\s+user|the\s+user|users)\s+asks?\b[^.?!\n]{{0,60}}\b{_SPEECH}\b
+  | \bunder\s+no\s+circumstances\s+(should\s+you\s+|may\s+you\s+|must\s+you\s+)?
+    (mention|recommend|suggest|say|reveal|cite|discuss|talk\s+about|bring\s+up)\b
+  | \b(in|for)\s+(all|every|each|any)\s+(of\s+your\s+)?(answers?|replies)\b
+  | \b(every|any|each)\s+(response|reply|answer)\s+you\s+(give|generate|write|produce|send)\b
+  | \b((ai\s+)?assistants?|language\s+models?|llms?)\s+(must|should|shall|will|need\s+to|have\s+to|are\s+to)\s+
+    (always|only|never)\s+{_SPEECH}\b
+  | \b(mandatory|required|obligatory)\s+for\s+(the\s+|any\s+|every\s+|an\s+)?(ai\s+)?(assistant|model|bot|chatbot|llm)s?\s+to\b
+  | \bnever\s+{_SPEECH}\b[^.?!\n]{{0,60}}\b(in\s+(your|any|the)\s+(answers?|replies|responses?)|to\s+(the\s+)?users?)\b
+  | \b(answer|reply\s+to|respond\s+to)\s+(every|each|any|all)\s+(question|query|request|message|prompt)s?\s+(with|by)\b
+  | \balways\s+(answer|reply|respond|say)\s*[:"“']
+  | \b(quote|include|mention|cite|add|append|print|output|say)\s+(the\s+)?(code|codeword|code\s+word|phrase|passphrase|keyword|tag)\s+
+    [\w-]*\d
+"""
 _PASSAGE_ATTACKS = re.compile(
-    "|".join((_OVERRIDE, _ROLE_MARKER, _ROLE_PLAY, _EXTRACTION, _ADDRESSED_TO_AI)), _FLAGS
+    "|".join((_OVERRIDE, _ROLE_MARKER, _ROLE_PLAY, _EXTRACTION, _ADDRESSED_TO_AI, _DIRECTED_AT_ASSISTANT)),
+    _FLAGS,
 )
 # For every alternative of _PASSAGE_ATTACKS, words it cannot match without (one required group of
 # it: each word, or the start of each word, of that group), each starting a word as it does there.
@@ -145,11 +176,16 @@ _ATTACK_WORD_STARTS = (
     # _ADDRESSED_TO_AI: "message to ...", "... reading", "respond with", "begin every reply", "at the
     # end of your answer", "regardless of what the user", "tell users to", "their passwords", "image"
     "message attention reminder notice memo read processing summari parsing indexing respon reply "
-    "answer regardless instruct advise password credentials token image picture pixel badge gif png"
+    "answer regardless instruct advise password credentials token image picture pixel badge gif png "
+    # _DIRECTED_AT_ASSISTANT: "... as ReleaseBot", "the correct recommendation for", "whatever the",
+    # "no matter what", "when asked", "under no circumstances", "all replies", "assistants must always",
+    # "mandatory for the model", "... to users", "always say:", "quote the code X-5"
+    "recommend whatever matter ask circumstances repli assistant llm language mandatory required "
+    "obligatory user say code phrase passphrase keyword tag"
 )
 # Whole words there (followed by a space or a non-letter): "new rules", "you are now", "... mode",
 # "[SYSTEM]", "first line of your", "before answering", "ask users to", "API keys", "note to".
-_ATTACK_WORDS = "new you your mode system before ask tell api note"
+_ATTACK_WORDS = "new you your mode system before tell api note act behave"
 _ATTACK_WORD = re.compile(
     rf"\b(?:{'|'.join(_ATTACK_WORD_STARTS.split())})|\b(?:{'|'.join(_ATTACK_WORDS.split())})\b"
     r"|<|\[/?inst\]",  # chat-template tokens, <<SYS>> and [INST]
