@@ -96,8 +96,8 @@ def test_stream_of_a_real_model_answer(fast_server: FastServer, fake_openai: Fak
 def test_model_failing_mid_stream_resets_and_falls_back(
     fast_server: FastServer, fake_openai: FakeOpenAIServer
 ) -> None:
-    fake_openai.reply_with("Package the notebook code and ship a minimal version end to end [1].")
-    fake_openai.stall(30, after_chunks=3)  # three words, then silence until the client times out
+    fake_openai.reply_with("Package the notebook code, then ship a minimal version end to end [1].")
+    fake_openai.stall(30, after_chunks=6)  # a clause and a word, then silence until the client times out
     with fast_server(llm=llm_settings(fake_openai, timeout=1.0)) as server, server.client() as http:
         _, events = stream_chat(http, {"message": CHURN_QUESTION})
         kinds = [e.event for e in events]

@@ -196,6 +196,19 @@ def test_an_unresolvable_marker_is_removed_and_the_answer_marked_ungrounded(
     assert container.conversations.list_messages(result["conversation_id"])[-1].grounded is False
 
 
+def test_a_sentence_leaning_on_an_invented_marker_is_dropped_not_broken(
+    container: Container, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.reply_with(
+        "Package the notebook code first [1]. See also [12] and [0]. "
+        "Ship a minimal version end to end [2], as [14] explains."
+    )
+    result = ask(container, NOTEBOOK_QUESTION, k=4)
+    # Before: "See also and." and "..., as explains."
+    assert result["answer"] == "Package the notebook code first [1]. Ship a minimal version end to end [2]."
+    assert result["grounded"] is False and [c["n"] for c in result["citations"]] == [1, 2]
+
+
 def test_an_answer_that_cites_nothing_is_replaced_by_an_abstention(
     container: Container, fake_openai: FakeOpenAIServer
 ) -> None:
@@ -258,7 +271,7 @@ def test_a_failure_mid_stream_resets_then_streams_the_fallback(
     container: Container, fake_openai: FakeOpenAIServer
 ) -> None:
     fake_openai.reply_with(ANSWER)
-    fake_openai.stall(10, after_chunks=6)
+    fake_openai.stall(10, after_chunks=12)  # the first clause is complete: text was sent
     started = time.monotonic()
     events = stream(container, NOTEBOOK_QUESTION)
     assert time.monotonic() - started < call_deadline(TIMEOUT, 1)
@@ -401,7 +414,7 @@ def test_http_chat_answers_from_the_guidance_when_the_model_fails(
         # A model that goes silent mid-stream: reset, then the fallback streamed in its place.
         fake_openai.reset()
         fake_openai.reply_with(ANSWER)
-        fake_openai.stall(10, after_chunks=6)
+        fake_openai.stall(10, after_chunks=12)
         events = _stream_chat(server, {"message": NOTEBOOK_QUESTION})
         names = [e.event for e in events]
         assert names.count("reset") == 1 and "error" not in names, names

@@ -137,6 +137,9 @@ def test_an_unclosed_marker_at_the_end_is_flushed() -> None:
         "No markers at all, just advice.",
         "Trailing valid [1] [2]",
         "Invalid at the very end [7]",
+        "Monitor drift [1]. See also [12] and [0]. Retrain monthly [2].",
+        "Retrain monthly, as [7] shows, and monitor drift [1].\n- See [9]\n- Next [3], see [8].",
+        "As [7] shows, drift matters [1]; costs [1, 2, 9] rise.\n1. Ship [8] quickly.\n2. Done [2].",
     ],
 )
 def test_streaming_in_any_split_gives_what_the_whole_text_gives(text: str) -> None:
@@ -150,3 +153,39 @@ def test_streaming_in_any_split_gives_what_the_whole_text_gives(text: str) -> No
         assert filt.removed == removed, deltas
     filt = CitationStreamFilter(6)
     assert "".join(_run(filt, list(text))) == whole  # one character at a time
+
+
+# -- a marker the sentence leans on takes its clause with it (issue 16, item 5) ---------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The outside test's case: "See also [12] and [0]." became "See also and."
+        (
+            "Monitor drift [1]. See also [12] and [0]. Retrain monthly [2].",
+            "Monitor drift [1]. Retrain monthly [2].",
+        ),
+        ("Retrain monthly [1], see [9].", "Retrain monthly [1]."),
+        (
+            "Retrain monthly [1], as [7] shows, and monitor drift [2].",
+            "Retrain monthly [1], and monitor drift [2].",
+        ),
+        ("As [7] shows, drift matters [1].", "Drift matters [1]."),
+        (
+            "- Own the model [1]\n- [9] explains why\n- Budget for it [2]",
+            "- Own the model [1]\n- Budget for it [2]",
+        ),
+        # A marker closing its clause goes alone, as before; a group keeps its valid numbers.
+        ("Ship [8] quickly, then monitor [2, 9].", "Ship quickly, then monitor [2]."),
+    ],
+)
+def test_a_clause_leaning_on_an_unresolvable_marker_is_dropped(text: str, expected: str) -> None:
+    assert strip_unresolved(text, 6)[0] == expected
+
+
+def test_clauses_stream_as_soon_as_they_are_complete() -> None:
+    filt = CitationStreamFilter(6)
+    assert filt.feed("Monitor drift [1], then") == "Monitor drift [1]"
+    assert filt.feed(" retrain. Next") == ", then retrain"
+    assert filt.flush() == ". Next"

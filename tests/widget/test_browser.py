@@ -124,7 +124,9 @@ def test_a_conversation_streams_cites_takes_feedback_and_survives_a_reload(
     from playwright.sync_api import expect
 
     fake_openai.reply_with(ANSWER)
-    fake_openai.stall(3.0, after_chunks=6)  # a pause mid-answer, so partial text is on screen
+    fake_openai.stall(
+        3.0, after_chunks=12
+    )  # a pause mid-answer (after a clause), so partial text is on screen
     page = new_page()
     page.goto(f"{app_server.url}/")
     assert API_KEY not in page.content()
