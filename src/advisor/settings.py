@@ -176,6 +176,12 @@ class APISettings(_Section):
     cors_origins: list[str] = Field(default_factory=list)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    stream_keepalive_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=300,
+        description="A streamed answer quiet this long gets an SSE comment, so idle-timeout proxies keep it open.",
+    )
 
     @field_validator("keys")
     @classmethod

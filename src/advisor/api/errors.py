@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from advisor.api.openai.schemas import is_openai_path, openai_error_response
 from advisor.chat.errors import ChatError, RateLimited
@@ -65,10 +66,27 @@ def _describe(errors: list[Any]) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def _unknown_v1_path(request: Request) -> bool:
+    """A /v1/ path no route serves, with any method."""
+    if not request.url.path.startswith("/v1/"):
+        return False
+    routes = request.app.router.routes
+    return all(route.matches(request.scope)[0] == Match.NONE for route in routes)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         reason = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if exc.status_code == 404 and _unknown_v1_path(request):
+            # A client of the OpenAI API calling what Advisor does not serve (/v1/responses,
+            # /v1/embeddings...) gets the error its SDK can read.
+            return openai_error_response(
+                404,
+                f"Invalid URL ({request.method} {request.url.path}): Advisor serves /v1/chat/completions "
+                "and /v1/models of the OpenAI API",
+                code="unknown_url",
+            )
         if is_openai_path(request.url.path):
             code, param = getattr(exc, "code", None), getattr(exc, "param", None)
             return openai_error_response(

@@ -68,6 +68,29 @@ def sources_block(citations: Sequence[Citation]) -> str:
     return SOURCES_HEADING + "\n".join(lines)
 
 
+def refuse_unsupported_options(body: ChatCompletionIn) -> None:
+    """A 400 naming the parameter for what Advisor cannot honour, rather than ignoring it."""
+    if body.n not in (None, 1):
+        raise _unsupported("n", "Advisor writes one answer per request; n must be 1.", "unsupported_value")
+    if body.tools:
+        raise _unsupported("tools", "Advisor answers from its guidance and calls no tools.")
+    if body.functions:
+        raise _unsupported("functions", "Advisor answers from its guidance and calls no functions.")
+    for name, choice in (("tool_choice", body.tool_choice), ("function_call", body.function_call)):
+        if choice not in (None, "none", "auto"):
+            raise _unsupported(name, f'Advisor calls no tools; {name} may only be "none" or "auto".')
+    if body.response_format is not None and body.response_format.type != "text":
+        raise _unsupported(
+            "response_format",
+            f'Advisor answers in cited prose and cannot promise {body.response_format.type}; use "text".',
+            "unsupported_value",
+        )
+
+
+def _unsupported(param: str, message: str, code: str = "unsupported_parameter") -> OpenAIHTTPError:
+    return OpenAIHTTPError(400, message, code=code, param=param)
+
+
 def read_request(body: ChatCompletionIn) -> tuple[ChatRequest, int]:
     """The chat request in the message list (the last user message is the question, earlier turns
     the history, system messages or ``metadata.initiative`` the initiative) and its prompt tokens.
@@ -79,6 +102,7 @@ def read_request(body: ChatCompletionIn) -> tuple[ChatRequest, int]:
             code="model_not_found",
             param="model",
         )
+    refuse_unsupported_options(body)
     last = body.messages[-1]
     if last.role != "user":
         raise OpenAIHTTPError(400, "the last message must come from the user", param="messages")

@@ -15,7 +15,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from advisor.api.deps import ChatServiceDep, ModelsCaller, OpenAICaller
+from advisor.api.deps import ChatServiceDep, ModelsCaller, OpenAICaller, SettingsDep
 from advisor.api.openai.completion import CompletionWriter, read_request
 from advisor.api.openai.schemas import (
     MODEL_CREATED,
@@ -24,6 +24,7 @@ from advisor.api.openai.schemas import (
     OpenAIHTTPError,
     openai_error_body,
 )
+from advisor.api.streaming import with_keepalive
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -51,7 +52,9 @@ async def get_model(model_id: str, _caller: ModelsCaller) -> dict[str, Any]:
         200: {"content": {"text/event-stream": {}}, "description": "chat.completion, or chunks when streamed"}
     },
 )
-async def chat_completions(body: ChatCompletionIn, chat: ChatServiceDep, caller: OpenAICaller) -> Any:
+async def chat_completions(
+    body: ChatCompletionIn, chat: ChatServiceDep, caller: OpenAICaller, settings: SettingsDep
+) -> Any:
     request, prompt_tokens = read_request(body)
     turn = await run_in_threadpool(chat.start_turn, request, caller)
     log.info(
@@ -79,4 +82,5 @@ async def chat_completions(body: ChatCompletionIn, chat: ChatServiceDep, caller:
         yield "data: [DONE]\n\n"
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(sse(), media_type="text/event-stream", headers=headers)
+    stream = with_keepalive(sse(), settings.api.stream_keepalive_seconds)
+    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)

@@ -106,6 +106,11 @@ class StreamOptions(BaseModel):
     include_usage: bool = False
 
 
+class ResponseFormat(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+    type: Literal["text", "json_object", "json_schema"]
+
+
 class ChatCompletionIn(RequestBody):
     model_config = ConfigDict(extra="ignore", strict=True)
 
@@ -127,6 +132,19 @@ class ChatCompletionIn(RequestBody):
     user: str | None = Field(default=None, max_length=256, description="Your end user's id, for the logs.")
     metadata: dict[str, str] | None = Field(
         default=None, description="`initiative` here describes the initiative (instead of a system message)."
+    )
+    # Accepted so a client gets a clear 400 instead of having them silently ignored.
+    n: int | None = Field(default=None, ge=1, description="Advisor writes one answer: only 1.")
+    tools: list[dict[str, Any]] | None = Field(
+        default=None, description="Not supported: Advisor calls no tools."
+    )
+    tool_choice: str | dict[str, Any] | None = Field(
+        default=None, description='Only "none" or "auto" without tools.'
+    )
+    functions: list[dict[str, Any]] | None = Field(default=None, description="Not supported (legacy tools).")
+    function_call: str | dict[str, Any] | None = Field(default=None, description='Only "none" or "auto".')
+    response_format: ResponseFormat | None = Field(
+        default=None, description='Only "text": answers are cited prose, never JSON.'
     )
 
     @property

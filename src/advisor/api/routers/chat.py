@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from advisor.api.deps import ChatCaller, ChatServiceDep
+from advisor.api.deps import ChatCaller, ChatServiceDep, SettingsDep
 from advisor.api.schemas import ChatIn, ChatOut
 from advisor.chat.model import ChatEvent, Restart, TextDelta, TurnCompleted, TurnFailed
 
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/v1", tags=["chat"])
         200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE when stream is true"}
     },
 )
-async def chat(body: ChatIn, chat: ChatServiceDep, caller: ChatCaller) -> object:
+async def chat(body: ChatIn, chat: ChatServiceDep, caller: ChatCaller, settings: SettingsDep) -> object:
     # Refusals (ChatError) are raised here, before anything is streamed; api.errors renders them.
     turn = await run_in_threadpool(chat.start_turn, body.to_request(), caller)
     if not body.stream:
@@ -40,7 +40,8 @@ async def chat(body: ChatIn, chat: ChatServiceDep, caller: ChatCaller) -> object
             log.exception("chat stream failed for conversation %s", turn.conversation_id)
             yield {"event": "error", "data": json.dumps({"reason": f"answer failed: {type(exc).__name__}"})}
 
-    return EventSourceResponse(events(), ping=15)
+    # sse-starlette sends its ": ping" comment while the answer is quiet.
+    return EventSourceResponse(events(), ping=settings.api.stream_keepalive_seconds)
 
 
 def sse_events(event: ChatEvent) -> list[tuple[str, object]]:
