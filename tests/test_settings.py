@@ -247,3 +247,59 @@ def test_serve_with_missing_prompt_templates_fails_before_binding(tmp_path: Path
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert "llm:" in done.stderr and "Traceback" not in done.stderr
     assert "system.j2" in done.stderr or "prompts" in done.stderr
+
+
+# -- where data lives never depends on the current directory (issue 16, item 10) --------------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_the_default_data_dir_is_the_checkouts_wherever_the_command_runs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Before, `cd /tmp && advisor search canary` created /tmp/data/advisor.db and found no index.
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.data_dir == REPO / "data" and settings.knowledge_dir == REPO / "knowledge"
+    assert settings.database_url == f"sqlite:///{REPO / 'data' / 'advisor.db'}"
+
+
+def test_an_installed_advisor_keeps_its_data_in_the_user_data_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import advisor.settings
+
+    monkeypatch.setattr(advisor.settings, "source_checkout", lambda: None)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    monkeypatch.chdir(tmp_path)
+    assert load_settings().data_dir == tmp_path / "share" / "advisor"
+
+
+def test_paths_in_a_settings_file_are_relative_to_the_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    folder = tmp_path / "deploy"
+    folder.mkdir()
+    settings_file = folder / "advisor.toml"
+    settings_file.write_text('knowledge_dir = "corpus"\n[chroma]\npath = "vectors"\n')
+    monkeypatch.setenv("ADVISOR_SETTINGS_FILE", str(settings_file))
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.data_dir == folder / "data"  # not set: beside the file
+    assert settings.knowledge_dir == folder / "corpus" and settings.chroma_path == folder / "vectors"
+    # A relative path from the environment is the shell's, as usual, and made absolute once.
+    monkeypatch.setenv("ADVISOR_DATA_DIR", "elsewhere")
+    assert load_settings().data_dir == tmp_path / "elsewhere"
+
+
+def test_the_storage_line_names_index_and_database_without_the_password(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ADVISOR_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ADVISOR_CHROMA__MODE", "http")
+    monkeypatch.setenv("ADVISOR_DATABASE__URL", "postgresql+psycopg://advisor:s3cret-pw@db:5432/advisor")
+    line = load_settings().storage_line()
+    assert line == (
+        f"data: {tmp_path}; index: Chroma server 127.0.0.1:8001; "
+        "database: postgresql+psycopg://advisor:***@db:5432/advisor"
+    )

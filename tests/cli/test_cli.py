@@ -108,10 +108,11 @@ def test_ask_about_an_unknown_conversation_fails_cleanly(advisor: Run, cli_data_
     assert done.stderr.strip() == "advisor: conversation no-such-conversation not found"
 
 
-def test_ask_without_an_index_says_to_ingest(advisor: Run) -> None:
+def test_ask_without_an_index_says_to_ingest(advisor: Run, tmp_path: Path) -> None:
     done = advisor("ask", QUESTION)  # an empty data directory
     assert done.returncode == 2
-    assert done.stderr.strip() == "advisor: no index yet: run `advisor ingest` first"
+    assert done.stderr.strip().startswith("advisor: no index yet: run `advisor ingest` first (data: ")
+    assert f"database: sqlite:///{tmp_path / 'data' / 'advisor.db'})" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
 
 

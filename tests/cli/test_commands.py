@@ -150,7 +150,11 @@ def test_ask_without_an_index_says_to_ingest(
     for args in (("ask", NOTEBOOK_QUESTION), ("search", "canary release")):
         done = invoke(container, *args)
         assert done.exit_code == 2, done.output
-        assert done.stderr.strip() == "advisor: no index yet: run `advisor ingest` first"
+        # It says where it looked: an index elsewhere is then plain to see.
+        assert done.stderr.strip() == (
+            f"advisor: no index yet: run `advisor ingest` first ({container.settings.storage_line()})"
+        )
+        assert f"data: {tmp_path / 'empty'};" in done.stderr
         assert done.stdout == ""
 
 
@@ -228,7 +232,7 @@ def test_ingest_of_a_small_corpus_prints_the_summary_and_indexes_it(
     container = fast_container(fresh_vectors=True, data_dir=tmp_path / "data", knowledge_dir=corpus)
     done = invoke(container, "ingest", str(corpus))
     assert done.exit_code == 0, done.output
-    assert done.stderr == ""
+    assert done.stderr == f"advisor: {container.settings.storage_line()}\n"  # the one line on where it wrote
     summary = SUMMARY.fullmatch(done.stdout.strip())
     assert summary is not None, done.stdout
     added, updated, unchanged, removed, skipped, chunks, embedded = map(int, summary.groups())
@@ -263,7 +267,8 @@ def test_ingest_names_a_malformed_file_and_exits_1(
     container = fast_container(fresh_vectors=True, data_dir=tmp_path / "data")
     done = invoke(container, "ingest", str(corpus))
     assert done.exit_code == 1, done.output
-    problems = done.stderr.splitlines()
+    where, *problems = done.stderr.splitlines()
+    assert where == f"advisor: {container.settings.storage_line()}"  # which index it writes, first
     assert len(problems) == 1 and problems[0].startswith("skipped "), done.stderr
     assert "broken.md" in problems[0] and "topics" in problems[0]
     summary = SUMMARY.fullmatch(done.stdout.strip())
@@ -278,7 +283,10 @@ def test_ingest_of_a_missing_path_fails_in_one_line(
     missing = tmp_path / "nowhere"
     done = invoke(container, "ingest", str(missing))
     assert done.exit_code == 2
-    assert done.stderr.strip() == f"advisor: {missing}: no such file or directory"
+    assert done.stderr.splitlines() == [
+        f"advisor: {container.settings.storage_line()}",
+        f"advisor: {missing}: no such file or directory",
+    ]
     assert done.stdout == ""
 
 

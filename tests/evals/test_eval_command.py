@@ -209,3 +209,17 @@ def test_a_bad_dataset_row_stops_the_run_naming_file_and_line(invoke: Invoke, su
     result = invoke("--evals-dir", str(suite_dir), "--out", str(suite_dir / "out"))
     assert result.exit_code == 2
     assert f"{path}:4: kind: Input should be 'off_topic', 'near_miss' or 'unsupported'" in result.output
+
+
+def test_the_report_goes_to_the_data_dir_by_default(invoke: Invoke, suite_dir: Path, tmp_path: Path) -> None:
+    # Before, --out defaulted to ./data/eval even with ADVISOR_DATA_DIR set elsewhere.
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(
+        json.dumps({"id": "t-una-1", "answer": "I can't answer that.", "citations": []}) + "\n"
+    )
+    result = invoke(
+        "--evals-dir", str(suite_dir), "--answers", str(answers), ADVISOR_DATA_DIR=str(tmp_path / "d")
+    )
+    assert "metrics.json" in result.output or result.exit_code in (0, 1), result.output
+    assert (tmp_path / "d" / "eval" / "metrics.json").is_file()
+    assert f"advisor: data: {tmp_path / 'd'};" in result.output

@@ -21,9 +21,17 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def fail_refused(exc: ChatError) -> NoReturn:
-    """A refusal from the chat core, with its reason, as every other channel words it."""
+def fail_refused(exc: ChatError, settings: Settings | None = None) -> NoReturn:
+    """A refusal from the chat core, with its reason, as every other channel words it; "no index"
+    says where the CLI looked (the API never shows the server's folders)."""
+    if exc.kind == "not_ready" and settings is not None:
+        fail(f"{exc.reason} ({settings.storage_line()})")
     fail(exc.reason)
+
+
+def say_storage(settings: Settings) -> None:
+    """The one line naming the index and database a command works on."""
+    typer.echo(f"advisor: {settings.storage_line()}", err=True)
 
 
 class _BriefFormatter(logging.Formatter):

@@ -49,13 +49,16 @@ def eval_command(
     baseline: Annotated[
         Path | None, typer.Option(help="Baseline metrics.json; default evals/baseline/metrics.json.")
     ] = None,
-    out: Annotated[Path, typer.Option(help="Where to write the report.")] = Path("data/eval"),
+    out: Annotated[
+        Path | None, typer.Option(help="Where to write the report; default <data_dir>/eval.")
+    ] = None,
     update_baseline: Annotated[
         bool, typer.Option("--update-baseline", help="Store this run as the new baseline.")
     ] = False,
-    evals_dir: Annotated[Path, typer.Option(help="The suite: datasets, thresholds, baseline.")] = Path(
-        "evals"
-    ),
+    evals_dir: Annotated[
+        Path | None,
+        typer.Option(help="The suite: datasets, thresholds, baseline; default the source checkout's evals/."),
+    ] = None,
     datasets: Annotated[
         Path | None, typer.Option(help="Dataset folder; default <evals-dir>/datasets.")
     ] = None,
@@ -72,11 +75,18 @@ def eval_command(
     from advisor.cli import common
     from advisor.cli.common import fail, load_settings
     from advisor.evals.suite import EvalError, EvalOptions, evaluate, recalibrate
+    from advisor.settings import source_checkout
 
     if composer not in (None, "extractive", "llm"):
         fail(f"--composer must be extractive or llm, not {composer!r}")
     if degrade not in (None, "k1", "shuffle"):
         fail(f"--degrade must be k1 or shuffle, not {degrade!r}")
+    settings = load_settings()
+    common.say_storage(settings)
+    out = out or settings.data_dir / "eval"
+    if evals_dir is None:
+        checkout = source_checkout()
+        evals_dir = checkout / "evals" if checkout is not None else Path("evals")
     options = EvalOptions(
         evals_dir=evals_dir,
         datasets=datasets,
@@ -87,7 +97,6 @@ def eval_command(
         degrade=degrade,  # type: ignore[arg-type]
         update_baseline=update_baseline,
     )
-    settings = load_settings()
     build = common.container_factory()
     if calibrate:
         from advisor.evals.suite import configure

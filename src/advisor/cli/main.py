@@ -46,6 +46,7 @@ def ingest(
     from advisor.ingest.indexer import IngestError
 
     container = common.build_container()
+    common.say_storage(container.settings)
     targets = paths or [container.settings.knowledge_dir]
     with Progress(
         TextColumn("embedding"),
@@ -88,11 +89,11 @@ def search(
     from advisor.chat.errors import ChatError
     from advisor.chat.model import SearchRequest
 
-    chat = common.build_container().chat
+    container = common.build_container()
     try:
-        found = chat.search(SearchRequest(query, k, tuple(topic or ())), common.cli_caller())
+        found = container.chat.search(SearchRequest(query, k, tuple(topic or ())), common.cli_caller())
     except ChatError as exc:
-        fail_refused(exc)
+        fail_refused(exc, container.settings)
     if as_json:
         _print_json({"results": [p.as_search_result() for p in found.passages], "in_scope": found.in_scope})
         return
@@ -119,12 +120,12 @@ def ask(
     from advisor.chat.errors import ChatError
     from advisor.chat.model import ChatRequest
 
-    chat = common.build_container().chat
+    container = common.build_container()
     request = ChatRequest(question, conversation, initiative, topics=tuple(topic or ()))
     try:
-        result = chat.ask(request, common.cli_caller())
+        result = container.chat.ask(request, common.cli_caller())
     except ChatError as exc:
-        fail_refused(exc)
+        fail_refused(exc, container.settings)
     if as_json:
         from advisor.api.schemas import ChatOut
 
@@ -148,6 +149,7 @@ def serve(
 
     pause_collection()  # until the warm-up is done (see advisor.startup_gc); before the heavy imports
     settings = common.load_settings()
+    common.say_storage(settings)
     host = host or settings.api.host
     port = port or settings.api.port
     import uvicorn
