@@ -8,18 +8,22 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
 from advisor.api.errors import install_error_handlers
 from advisor.api.middleware import BodySizeLimitMiddleware, MetricsMiddleware, UnexpectedErrorMiddleware
 from advisor.api.openai import router as openai_routes
-from advisor.api.routers import chat, conversations, health, search
+from advisor.api.routers import chat, conversations, docs, health, search
 from advisor.container import Container
 from advisor.settings import Settings, get_settings
 from advisor.startup_gc import resume_collection
 from advisor.widget.cors import OriginPolicyCORSMiddleware
 from advisor.widget.router import router as widget_router
+
+if TYPE_CHECKING:
+    from wsgiref.simple_server import WSGIServer
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +47,21 @@ def create_app(
         task = asyncio.create_task(warm()) if warm_up else None
         if task is None:
             resume_collection()
-        yield
+        scraper = _metrics_listener(settings, container)
+        try:
+            yield
+        finally:
+            if scraper is not None:
+                scraper.shutdown()
         if task is not None:
             await task
         resume_collection()
 
     app = FastAPI(
+        # Served by api.routers.docs, behind the same keys as the API.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
         title="Advisor",
         version="0.1.0",
         summary="Grounded, cited advice for taking AI initiatives to production.",
@@ -56,7 +69,15 @@ def create_app(
     )
     app.state.container = container
     install_error_handlers(app)
-    for router in (chat.router, search.router, conversations.router, health.router, openai_routes.router):
+    routers = (
+        chat.router,
+        search.router,
+        conversations.router,
+        health.router,
+        openai_routes.router,
+        docs.router,
+    )
+    for router in routers:
         app.include_router(router)
     app.include_router(widget_router)
     if settings.slack.http_enabled:
@@ -75,3 +96,16 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=container.metrics)
     app.add_middleware(UnexpectedErrorMiddleware)
     return app
+
+
+def _metrics_listener(settings: Settings, container: Container) -> WSGIServer | None:
+    """/metrics without a key on ``api.metrics_port``, for a scraper that holds no API key."""
+    if settings.api.metrics_port is None:
+        return None
+    from prometheus_client import start_http_server
+
+    server, _ = start_http_server(
+        settings.api.metrics_port, settings.api.metrics_host, registry=container.metrics.registry
+    )
+    log.info("metrics on http://%s:%d/metrics", settings.api.metrics_host, settings.api.metrics_port)
+    return server

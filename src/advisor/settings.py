@@ -177,6 +177,20 @@ class APISettings(_Section):
     cors_origins: list[str] = Field(default_factory=list)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    public_docs: bool = Field(
+        default=False, description="With API keys on, serve /docs and /openapi.json without a key."
+    )
+    public_metrics: bool = Field(
+        default=False,
+        description="With API keys on, serve /metrics without a key (else a key with the metrics scope).",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Also serve /metrics, without a key, on this port (for a scraper on a private network).",
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="Address of the metrics_port listener.")
     stream_keepalive_seconds: float = Field(
         default=15.0,
         gt=0,

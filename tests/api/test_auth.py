@@ -50,9 +50,11 @@ def test_every_v1_endpoint_needs_a_valid_key(fast_server: FastServer) -> None:
         assert server.container.conversations.feedback_for(ids[1])[0].rating == "up"
         assert len(server.container.conversations.feedback_for(ids[1])) == 1
 
-        # Operations endpoints stay open for probes and scrapers.
-        for path in ("/healthz", "/readyz", "/metrics"):
+        # Probes stay open; /metrics and the API description need a key (tests/api/test_openapi_doc.py).
+        for path in ("/healthz", "/readyz"):
             assert http.get(path).status_code in (200, 503)
+        for path in ("/metrics", "/openapi.json", "/docs"):
+            assert_json_error(http.get(path), 401, "unauthorized")
 
 
 def test_conversation_of_key_a_is_invisible_to_key_b(fast_server: FastServer) -> None:
@@ -90,7 +92,7 @@ def test_conversation_of_key_a_is_invisible_to_key_b(fast_server: FastServer) ->
 
 def test_openapi_declares_bearer_auth_on_v1(fast_server: FastServer) -> None:
     with fast_server(**KEYS) as server, httpx.Client(base_url=server.url) as http:
-        spec = http.get("/openapi.json").json()
+        spec = http.get("/openapi.json", headers=_bearer(KEY_A)).json()  # with keys on, reading it needs one
         schemes = spec["components"]["securitySchemes"]
         bearer = [
             name for name, s in schemes.items() if s.get("type") == "http" and s.get("scheme") == "bearer"
@@ -99,7 +101,7 @@ def test_openapi_declares_bearer_auth_on_v1(fast_server: FastServer) -> None:
         for path, operations in spec["paths"].items():
             for method, operation in operations.items():
                 security = [next(iter(req)) for req in operation.get("security", [])]
-                if path.startswith("/v1/"):
+                if path.startswith("/v1/") or path == "/metrics":  # /metrics: the metrics scope
                     assert security == bearer, (method, path, operation.get("security"))
                 else:
                     assert not security, (method, path)

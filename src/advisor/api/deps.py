@@ -114,6 +114,31 @@ def caller_for(scope: Scope | None, channel: Channel = "api") -> Callable[[Reque
     return caller
 
 
+def docs_access(
+    request: Request,
+    container: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """/openapi.json and /docs: any valid key when keys are on, unless api.public_docs."""
+    if not container.settings.api.public_docs:
+        get_principal(request, container, credentials)
+
+
+def metrics_access(
+    request: Request,
+    container: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """/metrics: a key with the metrics (or admin) scope when keys are on, unless api.public_metrics."""
+    if container.settings.api.public_metrics:
+        return
+    principal = get_principal(request, container, credentials)
+    if not (principal.allows("metrics") or principal.allows("admin")):
+        raise HTTPException(403, "this key lacks the 'metrics' scope")
+
+
+DocsAccess = Annotated[None, Depends(docs_access)]
+MetricsAccess = Annotated[None, Depends(metrics_access)]
 ChatCaller = Annotated[Caller, Depends(caller_for("chat"))]
 SearchCaller = Annotated[Caller, Depends(caller_for("search"))]
 FeedbackCaller = Annotated[Caller, Depends(caller_for("feedback"))]

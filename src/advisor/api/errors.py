@@ -66,6 +66,24 @@ def _describe(errors: list[Any]) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+_UNPARSABLE = "There was an error parsing the body"
+_MAX_DEPTH = 64  # well beyond any request Advisor defines
+
+
+def _why_unparsable(body: bytes) -> str:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"request body is not valid UTF-8 (byte {exc.start})"
+    depth = deepest = 0
+    for char in text:  # brackets inside strings count too: a rough measure is enough for the reason
+        depth += 1 if char in "[{" else -1 if char in "]}" else 0
+        deepest = max(deepest, depth)
+    if deepest > _MAX_DEPTH:
+        return f"request body is nested too deeply ({deepest} levels)"
+    return "request body could not be read as JSON"
+
+
 def _unknown_v1_path(request: Request) -> bool:
     """A /v1/ path no route serves, with any method."""
     if not request.url.path.startswith("/v1/"):
@@ -78,6 +96,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         reason = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if exc.status_code == 400 and reason == _UNPARSABLE:
+            # FastAPI's bare 400 for a body json cannot even read (bad UTF-8, nesting too deep).
+            reason = _why_unparsable(await request.body())
+            if is_openai_path(request.url.path):
+                return openai_error_response(400, reason)
+            return error_response(422, reason)
         if exc.status_code == 404 and _unknown_v1_path(request):
             # A client of the OpenAI API calling what Advisor does not serve (/v1/responses,
             # /v1/embeddings...) gets the error its SDK can read.

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-Scope = Literal["chat", "search", "feedback", "admin"]
-SCOPES: tuple[Scope, ...] = ("chat", "search", "feedback", "admin")
+Scope = Literal["chat", "search", "feedback", "admin", "metrics"]
+SCOPES: tuple[Scope, ...] = ("chat", "search", "feedback", "admin", "metrics")
 
 PrincipalKind = Literal["local", "api", "widget", "slack"]
 

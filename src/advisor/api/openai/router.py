@@ -24,10 +24,13 @@ from advisor.api.openai.schemas import (
     OpenAIHTTPError,
     openai_error_body,
 )
+from advisor.api.responses import error_responses
 from advisor.api.streaming import with_keepalive
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/v1", tags=["openai"])
+router = APIRouter(
+    prefix="/v1", tags=["openai"], responses=error_responses(400, 401, 403, 404, 413, 429, 503, openai=True)
+)
 
 _MODEL = {"id": MODEL_ID, "object": "model", "created": MODEL_CREATED, "owned_by": "advisor"}
 

@@ -11,11 +11,12 @@ from sse_starlette import EventSourceResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from advisor.api.deps import ChatCaller, ChatServiceDep, SettingsDep
+from advisor.api.responses import COMMON, error_responses
 from advisor.api.schemas import ChatIn, ChatOut
 from advisor.chat.model import ChatEvent, Restart, TextDelta, TurnCompleted, TurnFailed
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/v1", tags=["chat"])
+router = APIRouter(prefix="/v1", tags=["chat"], responses=error_responses(*COMMON, 404))
 
 
 @router.post(

@@ -7,9 +7,10 @@ from starlette.concurrency import run_in_threadpool
 
 from advisor.api.bodies import UsableText
 from advisor.api.deps import ChatCaller, ChatServiceDep, FeedbackCaller
+from advisor.api.responses import COMMON, error_responses
 from advisor.api.schemas import ConversationOut, FeedbackIn, FeedbackOut
 
-router = APIRouter(prefix="/v1", tags=["conversations"])
+router = APIRouter(prefix="/v1", tags=["conversations"], responses=error_responses(*COMMON, 404))
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut)

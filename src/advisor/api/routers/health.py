@@ -5,7 +5,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
-from advisor.api.deps import ContainerDep
+from advisor.api.deps import ContainerDep, MetricsAccess
 from advisor.container import Container
 
 router = APIRouter(tags=["operations"])
@@ -53,5 +53,6 @@ def _llm_details(container: Container) -> dict[str, object]:
 
 
 @router.get("/metrics", response_class=Response)
-async def metrics(container: ContainerDep) -> Response:
+async def metrics(container: ContainerDep, _: MetricsAccess) -> Response:
+    """Prometheus metrics; with keys on, a key with the metrics scope (see api.public_metrics)."""
     return Response(generate_latest(container.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -6,9 +6,10 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from advisor.api.deps import ChatServiceDep, SearchCaller
+from advisor.api.responses import COMMON, error_responses
 from advisor.api.schemas import SearchIn, SearchOut
 
-router = APIRouter(prefix="/v1", tags=["search"])
+router = APIRouter(prefix="/v1", tags=["search"], responses=error_responses(*COMMON))
 
 
 @router.post("/search", response_model=SearchOut)
