@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from advisor.api.errors import install_error_handlers
-from advisor.api.middleware import BodySizeLimitMiddleware, MetricsMiddleware, UnexpectedErrorMiddleware
+from advisor.api.middleware import (
+    BodySizeLimitMiddleware,
+    MetricsMiddleware,
+    RequestIdMiddleware,
+    UnexpectedErrorMiddleware,
+)
 from advisor.api.openai import router as openai_routes
 from advisor.api.routers import chat, conversations, docs, health, search
 from advisor.container import Container
@@ -95,6 +100,7 @@ def create_app(
     )
     app.add_middleware(MetricsMiddleware, metrics=container.metrics)
     app.add_middleware(UnexpectedErrorMiddleware)
+    app.add_middleware(RequestIdMiddleware)  # outermost: every log line of the request carries its id
     return app
 
 

@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import logging
+import re
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+#: The id of the HTTP request being served ("-" outside one); threads started for it copy it.
+request_id: ContextVar[str] = ContextVar("advisor_request_id", default="-")
+_CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def new_request_id(offered: str | None = None) -> str:
+    """The client's X-Request-ID when it is a sane token (a proxy's id ties logs together), else new."""
+    if offered and _CLIENT_ID.fullmatch(offered):
+        return offered
+    return uuid.uuid4().hex[:16]
+
+
+class RequestIdFilter(logging.Filter):
+    """Gives every log record a ``request_id`` attribute, for formats that show it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        return True
 
 
 class ProviderHealth(Protocol):

@@ -13,7 +13,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from advisor.api.openai.schemas import is_openai_path, openai_error_body
-from advisor.observability import Metrics
+from advisor.observability import Metrics, new_request_id, request_id
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("advisor.access")
@@ -53,13 +53,47 @@ class UnexpectedErrorMiddleware:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception:
-            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            log.exception(
+                "unhandled error on %s %s (request %s)",
+                scope.get("method"),
+                scope.get("path"),
+                request_id.get(),
+            )
             if not started:
                 reason = "internal error; the event was logged"
                 if is_openai_path(scope.get("path", "")):
                     await send_json(send, 500, openai_error_body(500, reason))
                 else:
                     await send_json(send, 500, {"error": "internal_error", "reason": reason})
+
+
+class RequestIdMiddleware:
+    """Each request gets an id (the client's X-Request-ID, or a new one): set for every log line
+    written while serving it, and returned in the X-Request-ID response header."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        offered = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        rid = new_request_id(offered)
+        token = request_id.set(rid)
+
+        async def tagged_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), (b"x-request-id", rid.encode())],
+                }
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tagged_send)
+        finally:
+            request_id.reset(token)
 
 
 class _TooLarge(Exception):

@@ -7,6 +7,7 @@ topics, a loaded index, and the caller's rate limits. Each refusal is a typed er
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from advisor.chat.rate_limits import RateLimiter
     from advisor.retrieval.retriever import Retriever
     from advisor.settings import Settings
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,7 @@ class Admission:
         except IndexNotReadyError as exc:
             raise NotReady(str(exc)) from None
         except Exception as exc:  # the vector store or the database cannot be read right now
+            log.error("the index cannot be read", exc_info=True)
             raise NotReady(f"the index cannot be read ({type(exc).__name__}); see /readyz") from None
 
     def topics(self, topics: Sequence[str]) -> tuple[str, ...]:

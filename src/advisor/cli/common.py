@@ -38,7 +38,8 @@ class _BriefFormatter(logging.Formatter):
     """CLI users get one line per problem; tracebacks only at DEBUG."""
 
     def __init__(self, verbose: bool) -> None:
-        super().__init__("%(levelname)s %(name)s: %(message)s")
+        # request_id: "-" outside an HTTP request (advisor.observability.RequestIdFilter).
+        super().__init__("%(levelname)s %(name)s [%(request_id)s]: %(message)s")
         self._verbose = verbose
 
     def formatException(self, ei: Any) -> str:
@@ -58,8 +59,11 @@ def load_settings() -> Settings:
         settings = get_settings()
     except SettingsError as exc:
         fail(str(exc))
+    from advisor.observability import RequestIdFilter
+
     handler = logging.StreamHandler()
     handler.setFormatter(_BriefFormatter(settings.log_level == "DEBUG"))
+    handler.addFilter(RequestIdFilter())
     # Libraries (alembic, chromadb, httpx) stay at WARNING; Advisor's own logs follow log_level.
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     logging.getLogger("advisor").setLevel(settings.log_level)
