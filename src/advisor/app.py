@@ -53,11 +53,16 @@ def create_app(
         if task is None:
             resume_collection()
         scraper = _metrics_listener(settings, container)
+        sweeper = getattr(app.state, "slack_sweeper", None)  # Slack questions a crash left unanswered
+        if sweeper is not None:
+            sweeper.start()
         try:
             yield
         finally:
             if scraper is not None:
                 scraper.shutdown()
+            if sweeper is not None:
+                sweeper.stop()
         if task is not None:
             await task
         resume_collection()

@@ -27,6 +27,21 @@ class SlackSettings(_Section):
     ignore_bots: bool = Field(default=True, description="Ignore messages from other bots (never our own).")
     max_retries: int = Field(default=3, ge=0, le=10, description="Retries of a rate-limited Web API call.")
     workers: int = Field(default=4, ge=1, le=64, description="Threads answering Slack in the background.")
+    redeliver_after_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="A question still unanswered this long after it was taken (the process died) is "
+        "answered again by the delivery sweep.",
+    )
+    sweep_seconds: float = Field(default=30.0, gt=0, description="How often the delivery sweep runs.")
+    max_attempts: int = Field(
+        default=3, ge=1, le=20, description="Attempts at one question before giving up."
+    )
+    retention_days: float = Field(
+        default=14.0,
+        gt=0,
+        description="How long handled deliveries are remembered (to ignore Slack's retries).",
+    )
 
     @property
     def enabled(self) -> bool:

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from advisor.container import Container
 from advisor.settings import load_settings
-from advisor.slack.threads import SlackAdvisor
+from advisor.slack.threads import Ask, SlackAdvisor
 from advisor.store.conversations import ConversationRepository, MessageDraft, NewConversation
 from advisor.store.db import upgrade_database
 from advisor.store.slack_links import SlackLinks, thread_conversation_id
@@ -71,8 +71,9 @@ def test_a_shared_answer_is_found_only_for_its_workspace(db_engine: Engine) -> N
 
 def test_deliveries_are_deduplicated_by_event_id_and_by_message(tmp_path: Path) -> None:
     advisor = SlackAdvisor(Container(load_settings(data_dir=tmp_path / "data")))
-    assert advisor.first_delivery("T1", "Ev1", "C1", "1.1")
-    assert not advisor.first_delivery("T1", "Ev1", "C1", "1.2"), "the same event id again is a retry"
+    first = Ask("T1", "C1", "U1", "how do we deploy?", "1.1")
+    assert advisor.claim_message(first, "Ev1", "1.1") is not None
+    assert advisor.claim_message(first, "Ev1", "1.2") is None, "the same event id again is a retry"
     # One message delivered as two events (app_mention and message) is answered once.
-    assert not advisor.first_delivery("T1", "Ev2", "C1", "1.1")
-    assert advisor.first_delivery("T1", "Ev3", "C2", "1.1")
+    assert advisor.claim_message(first, "Ev2", "1.1") is None
+    assert advisor.claim_message(Ask("T1", "C2", "U1", "hi", "1.1"), "Ev3", "1.1") is not None

@@ -131,8 +131,10 @@ def test_the_socket_mode_bot_answers_mentions_commands_and_clicks(
 ) -> None:
     # No signing secret: Socket Mode requests come over an authenticated WebSocket, unsigned.
     bot = socket_bot(bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_url=fake_slack.api_url)
-    (opened,) = fake_slack.calls_to("apps.connections.open")
-    assert opened.headers["authorization"] == f"Bearer {APP_TOKEN}"  # the app-level token opens it
+    # Opened twice: once to check the token before connecting, once to connect.
+    checked, opened = fake_slack.calls_to("apps.connections.open")
+    for call in (checked, opened):
+        assert call.headers["authorization"] == f"Bearer {APP_TOKEN}"  # the app-level token opens it
 
     # An event is acknowledged over the socket, then answered in its thread through the Web API.
     event = mention(CHURN_QUESTION)

@@ -12,7 +12,7 @@ def socket() -> None:
     """Run the Slack bot over Socket Mode (local development; no public URL needed)."""
     from advisor.cli.common import build_container, fail
     from advisor.slack.app import SlackNotConfiguredError
-    from advisor.slack.socket_mode import run_socket_mode
+    from advisor.slack.socket_mode import check_slack, run_socket_mode
 
     container = build_container()
     slack = container.settings.slack
@@ -21,8 +21,14 @@ def socket() -> None:
     container.warm_up()
     if container.warm_error:
         fail(f"the index is not ready ({container.warm_error}); run `advisor ingest` first")
+    try:
+        check_slack(slack)
+    except SlackNotConfiguredError as exc:
+        fail(str(exc))
     typer.echo("advisor: connecting to Slack over Socket Mode; Ctrl-C to stop", err=True)
     try:
         run_socket_mode(container)
     except SlackNotConfiguredError as exc:
         fail(str(exc))
+    except OSError as exc:  # the connection went away after the check
+        fail(f"lost the connection to Slack: {exc}")

@@ -79,9 +79,10 @@ def register_handlers(app: App, advisor: SlackAdvisor, settings: SlackSettings) 
                 if not advisor.is_advisor_thread(ask.team_id, ask.channel_id, str(event["thread_ts"])):
                     return
             event_id = str(body.get("event_id") or "") or None
-            if not advisor.first_delivery(ask.team_id, event_id, ask.channel_id, str(event["ts"])):
+            claim = advisor.claim_message(ask, event_id, str(event["ts"]))
+            if claim is None:
                 return
-            advisor.reply_in_thread(client, ask, help_text)
+            advisor.reply_in_thread(client, ask, help_text, claim)
         except Exception:
             log.exception("slack: handling event %s failed", body.get("event_id"))
 

@@ -11,6 +11,7 @@ from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_r
 from starlette.concurrency import run_in_threadpool
 
 from advisor.slack.app import build_app
+from advisor.slack.recovery import build_sweeper
 
 if TYPE_CHECKING:
     from advisor.container import Container
@@ -28,4 +29,5 @@ def mount_slack(app: FastAPI, container: Container) -> None:
         return to_starlette_response(bolt_response)
 
     app.state.slack = bolt
+    app.state.slack_sweeper = build_sweeper(bolt.client, container)  # run by the app's lifespan
     app.include_router(router)

@@ -6,10 +6,13 @@ and never escapes into bolt's worker threads."""
 
 from __future__ import annotations
 
+import dataclasses
 import html
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from slack_sdk.errors import SlackApiError
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from advisor.container import Container
+    from advisor.store.deliveries import Claim
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +54,16 @@ class Ask:
     user_id: str
     text: str
     thread_ts: str | None = None  # None for a slash command (ephemeral, no thread)
+
+    def stored(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def restored(cls, payload: str) -> Ask:
+        return cls(**json.loads(payload))
+
+
+MESSAGES = "slack-message"  # deliveries of messages to answer in their thread
 
 
 def principal_key(team_id: str) -> str:
@@ -82,18 +96,21 @@ class SlackAdvisor:
     def __init__(self, container: Container) -> None:
         self._chat = container.chat
         self.links = container.slack_links
-        self._deliveries = container.deliveries
+        self.deliveries = container.deliveries
+        self.lease = timedelta(seconds=container.settings.slack.redeliver_after_seconds)
 
     # -- idempotency ----------------------------------------------------------------------------
 
-    def first_delivery(self, team_id: str, event_id: str | None, channel_id: str, ts: str) -> bool:
-        """False for a retried delivery (same event id) and for the second event of one message
-        (a mention in a thread arrives as both app_mention and message): answered once, in the
-        database, so it holds across restarts and replicas."""
-        if event_id and not self._deliveries.first_delivery("slack-event", event_id):
+    def claim_message(self, ask: Ask, event_id: str | None, ts: str) -> Claim | None:
+        """The message to answer now; None for a retried delivery (same event id) and for the second
+        event of one message (a mention in a thread arrives as both app_mention and message). In the
+        database, so it holds across restarts and replicas; the claim stays open until the answer is
+        out, and a sweep answers claims a crash left open (advisor.slack.recovery)."""
+        if event_id and not self.deliveries.first_delivery("slack-event", event_id):
             log.info("slack: event %s already handled; ignoring the retry", event_id)
-            return False
-        return self._deliveries.first_delivery("slack-message", f"{team_id}/{channel_id}/{ts}")
+            return None
+        key = f"{ask.team_id}/{ask.channel_id}/{ts}"
+        return self.deliveries.claim(MESSAGES, key, ask.stored(), self.lease)
 
     def is_advisor_thread(self, team_id: str, channel_id: str, thread_ts: str) -> bool:
         return self.links.thread_conversation(team_id, channel_id, thread_ts) is not None
@@ -113,17 +130,22 @@ class SlackAdvisor:
                 log.warning("slack: answer failed for %s/%s: %s", ask.team_id, ask.channel_id, exc.reason)
             raise UserFacingError(refusal_text(exc)) from None
 
-    def reply_in_thread(self, client: WebClient, ask: Ask, usage: str) -> None:
+    def reply_in_thread(self, client: WebClient, ask: Ask, usage: str, claim: Claim) -> None:
         """Answer a mention or direct message in its thread: a placeholder first, replaced by the
-        answer; the thread's conversation is continued by later messages."""
+        answer; the thread's conversation is continued by later messages. The claim is closed once
+        the user has an answer (or was told it failed); an attempt after a crash updates the
+        placeholder the first one posted rather than posting another."""
         channel, thread_ts = ask.channel_id, ask.thread_ts
-        placeholder: str | None = None
+        placeholder = claim.reply_ts
         try:
             if not ask.text:
                 client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=usage)
+                self.deliveries.mark_answered(claim)
                 return
-            posted = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=THINKING)
-            placeholder = str(posted["ts"])
+            if placeholder is None:
+                posted = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=THINKING)
+                placeholder = str(posted["ts"])
+                self.deliveries.record_reply(claim, placeholder)
             conversation_id = self.links.thread_conversation(
                 ask.team_id, channel, str(thread_ts)
             ) or thread_conversation_id(ask.team_id, channel, str(thread_ts))
@@ -131,8 +153,10 @@ class SlackAdvisor:
             self.links.link_thread(ask.team_id, channel, str(thread_ts), result.conversation_id)
             messages = answer_messages(result.answer, result.citations, result.message_id)
             self._deliver(client, channel, thread_ts, placeholder, messages)
+            self.deliveries.mark_answered(claim)
         except Exception as exc:
-            self._report_in_thread(client, ask, placeholder, exc)
+            if self._report_in_thread(client, ask, placeholder, exc):
+                self.deliveries.mark_answered(claim)  # the user was told; else a later sweep tries again
 
     def _deliver(
         self,
@@ -147,7 +171,8 @@ class SlackAdvisor:
         for message in rest:
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message.payload())
 
-    def _report_in_thread(self, client: WebClient, ask: Ask, placeholder: str | None, exc: Exception) -> None:
+    def _report_in_thread(self, client: WebClient, ask: Ask, placeholder: str | None, exc: Exception) -> bool:
+        """Tell the user answering failed; False when Slack could not be told either."""
         text = _user_message(exc, ask)
         try:
             if placeholder is not None:
@@ -158,6 +183,8 @@ class SlackAdvisor:
                 )
         except Exception:
             log.exception("slack: could not tell the user in %s that answering failed", ask.channel_id)
+            return False
+        return True
 
     def answer_command(self, respond: Respond, ask: Ask) -> None:
         """A slash-command question: the answer, only for the asker, with a button to share it."""

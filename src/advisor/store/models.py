@@ -164,6 +164,12 @@ class ProcessedEvent(Base):
     source: Mapped[str] = mapped_column(String(64), nullable=False)
     event_id: Mapped[str] = mapped_column(String(255), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    # A delivery still to be answered: what was asked, the message posted so far, who holds it.
+    payload: Mapped[str | None] = mapped_column(Text(), nullable=True)
+    reply_ts: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    attempts: Mapped[int] = mapped_column(Integer(), nullable=False, default=1, server_default="1")
 
 
 class ApiKey(Base):
