@@ -6,11 +6,11 @@ unknown fields are ignored, so any client of the protocol can call in unchanged.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import HTTPException
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from advisor.api.bodies import RequestBody
 
@@ -79,6 +79,15 @@ class OpenAIHTTPError(HTTPException):
         self.param = param
 
 
+def _whole(value: object) -> object:
+    """2.0 is an integer in JSON Schema (and to OpenAI): accept it; 2.5 and "2" still fail."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# The bound first, inside: after the validator, or on "int | None", it reaches the schema as a bare "ge".
+WholeNumber = Annotated[int, Field(ge=1), BeforeValidator(_whole)]
+
+
 class TextPart(RequestBody):
     model_config = ConfigDict(extra="ignore", strict=True)
     type: Literal["text"]
@@ -122,10 +131,10 @@ class ChatCompletionIn(RequestBody):
     )
     stream: bool = False
     stream_options: StreamOptions | None = None
-    max_tokens: int | None = Field(
-        default=None, ge=1, description="Cut the reply after about this many tokens."
+    max_tokens: WholeNumber | None = Field(
+        default=None, description="Cut the reply after about this many tokens."
     )
-    max_completion_tokens: int | None = Field(default=None, ge=1, description="Same as max_tokens.")
+    max_completion_tokens: WholeNumber | None = Field(default=None, description="Same as max_tokens.")
     temperature: float | None = Field(
         default=None, ge=0, le=2, description="Passed to the language model when one is configured."
     )
@@ -134,7 +143,7 @@ class ChatCompletionIn(RequestBody):
         default=None, description="`initiative` here describes the initiative (instead of a system message)."
     )
     # Accepted so a client gets a clear 400 instead of having them silently ignored.
-    n: int | None = Field(default=None, ge=1, description="Advisor writes one answer: only 1.")
+    n: WholeNumber | None = Field(default=None, description="Advisor writes one answer: only 1.")
     tools: list[dict[str, Any]] | None = Field(
         default=None, description="Not supported: Advisor calls no tools."
     )

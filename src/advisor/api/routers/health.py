@@ -6,20 +6,23 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from advisor.api.deps import ContainerDep, MetricsAccess
+from advisor.api.responses import error_responses
 from advisor.container import Container
 
 router = APIRouter(tags=["operations"])
 
 
+# Load balancers often probe with HEAD. The GET route is registered first, so a 405 says
+# "Allow: GET", the method the document lists (HEAD goes with GET, as in HTTP itself).
+@router.head("/healthz", include_in_schema=False)
 @router.get("/healthz")
-@router.head("/healthz", include_in_schema=False)  # load balancers often probe with HEAD
 async def healthz() -> dict[str, str]:
     """The process is up (it may still be loading)."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "not ready yet"}})
 @router.head("/readyz", include_in_schema=False)
+@router.get("/readyz", responses=error_responses(503))
 async def readyz(container: ContainerDep) -> JSONResponse:
     """Ready when the embedding model and the active index are loaded and the database answers."""
     checks = {
@@ -52,7 +55,7 @@ def _llm_details(container: Container) -> dict[str, object]:
     }
 
 
-@router.get("/metrics", response_class=Response)
+@router.get("/metrics", response_class=Response, responses=error_responses(401, 403))
 async def metrics(container: ContainerDep, _: MetricsAccess) -> Response:
     """Prometheus metrics; with keys on, a key with the metrics scope (see api.public_metrics)."""
     return Response(generate_latest(container.metrics.registry), media_type=CONTENT_TYPE_LATEST)
