@@ -20,9 +20,10 @@ ADVISOR = Path(sys.executable).with_name("advisor")
 
 
 @contextmanager
-def advisor_serve(indexed_data_dir: Path, workdir: Path, **env: str) -> Iterator[str]:
-    """Serve on a free loopback port until the block exits; yields the base URL. ``env`` adds
-    ``ADVISOR_*`` settings. The process's output goes to ``workdir/serve.log``."""
+def advisor_serve(indexed_data_dir: Path, workdir: Path, ready: str = "/readyz", **env: str) -> Iterator[str]:
+    """Serve on a free loopback port until the block exits; yields the base URL once ``ready``
+    answers 200 (/healthz for a database without an index). ``env`` adds ``ADVISOR_*`` settings.
+    The process's output goes to ``workdir/serve.log``."""
     data_dir = workdir / "served-data"
     if not data_dir.exists():
         shutil.copytree(indexed_data_dir, data_dir)
@@ -43,7 +44,7 @@ def advisor_serve(indexed_data_dir: Path, workdir: Path, **env: str) -> Iterator
             if process.poll() is not None:
                 raise RuntimeError(f"advisor serve exited: {(workdir / 'serve.log').read_text()[-2000:]}")
             try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                if httpx.get(f"{url}{ready}", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
