@@ -34,32 +34,30 @@ class DeliveryLog(SessionScopes):
     def first_delivery(self, source: str, event_id: str) -> bool:
         """True the first time (source, event_id) is seen, False for a duplicate, across processes."""
         now = utcnow()
-        try:
-            with self._write() as session:
-                session.add(
-                    ProcessedEvent(
-                        source=source, event_id=event_id, created_at=now, claimed_at=now, answered_at=now
-                    )
-                )
-                session.flush()
-        except IntegrityError:
-            return False
-        return True
+        handled = ProcessedEvent(
+            source=source, event_id=event_id, created_at=now, claimed_at=now, answered_at=now
+        )
+        return self._inserted(handled)
 
     def claim(self, source: str, event_id: str, payload: str, lease: timedelta) -> Claim | None:
         """The delivery, to answer now; None when it was answered, or another worker holds it."""
         now = utcnow()
+        opened = ProcessedEvent(
+            source=source, event_id=event_id, created_at=now, claimed_at=now, payload=payload
+        )
+        if self._inserted(opened):
+            return Claim(source, event_id, payload, None, 1)
+        return self.reclaim(source, event_id, lease)
+
+    def _inserted(self, row: ProcessedEvent) -> bool:
+        """Whether ``row`` was new: the primary key decides, across processes and replicas."""
         try:
             with self._write() as session:
-                session.add(
-                    ProcessedEvent(
-                        source=source, event_id=event_id, created_at=now, claimed_at=now, payload=payload
-                    )
-                )
+                session.add(row)
                 session.flush()
-            return Claim(source, event_id, payload, None, 1)
         except IntegrityError:
-            return self.reclaim(source, event_id, lease)
+            return False
+        return True
 
     def reclaim(self, source: str, event_id: str, lease: timedelta) -> Claim | None:
         """An open claim whose lease ran out, taken again; None when answered or still held."""
