@@ -267,9 +267,9 @@ def test_the_default_data_dir_is_the_checkouts_wherever_the_command_runs(
 def test_an_installed_advisor_keeps_its_data_in_the_user_data_dir(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import advisor.settings
+    import advisor.settings_paths
 
-    monkeypatch.setattr(advisor.settings, "source_checkout", lambda: None)
+    monkeypatch.setattr(advisor.settings_paths, "source_checkout", lambda: None)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
     monkeypatch.chdir(tmp_path)
     assert load_settings().data_dir == tmp_path / "share" / "advisor"

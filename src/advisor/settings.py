@@ -19,7 +19,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -31,6 +30,7 @@ from pydantic_settings import SettingsError as PydanticSettingsError
 
 from advisor.channel_settings import SlackSettings, WidgetSettings
 from advisor.settings_base import _refuse_placeholder, _Section
+from advisor.settings_paths import RelativeToFile, default_data_dir, default_knowledge_dir
 
 
 def _default_model_path() -> str:
@@ -218,64 +218,6 @@ class LimitSettings(_Section):
     max_k: int = Field(default=20, ge=1)
 
 
-def source_checkout() -> Path | None:
-    """The project folder when Advisor runs from its source tree (an editable install or the
-    Docker image's layout does not count): where the bundled corpus, prompts and evals live."""
-    root = Path(__file__).resolve().parents[2]
-    return root if (root / "pyproject.toml").is_file() and (root / "knowledge").is_dir() else None
-
-
-def user_data_dir() -> Path:
-    """Where an installed Advisor keeps its data when nothing says otherwise: $XDG_DATA_HOME/advisor."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "advisor"
-
-
-def default_data_dir() -> Path:
-    """Never the current directory: beside the settings file, else the source checkout's data/, else
-    the user data dir. So `cd /tmp && advisor search` reads the same index as everywhere else."""
-    file = os.environ.get("ADVISOR_SETTINGS_FILE")
-    if file:
-        return Path(file).absolute().parent / "data"
-    root = source_checkout()
-    return root / "data" if root is not None else user_data_dir()
-
-
-def default_knowledge_dir() -> Path:
-    root = source_checkout()
-    return root / "knowledge" if root is not None else user_data_dir() / "knowledge"
-
-
-# Settings holding paths: relative ones in a settings file are relative to that file.
-_PATH_SETTINGS = (("data_dir",), ("knowledge_dir",), ("prompts_dir",), ("rules_dir",), ("chroma", "path"))
-
-
-class _RelativeToFile(PydanticBaseSettingsSource):
-    """A settings file's values, with its relative paths taken from the file's folder, not the
-    current directory."""
-
-    def __init__(
-        self, settings_cls: type[BaseSettings], inner: PydanticBaseSettingsSource, folder: Path
-    ) -> None:
-        super().__init__(settings_cls)
-        self._inner = inner
-        self._folder = folder
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return None, field_name, False  # __call__ gives the whole mapping
-
-    def __call__(self) -> dict[str, Any]:
-        values = self._inner()
-        for path in _PATH_SETTINGS:
-            holder: Any = values
-            for key in path[:-1]:
-                holder = holder.get(key) if isinstance(holder, dict) else None
-            if isinstance(holder, dict) and isinstance(holder.get(path[-1]), str):
-                value = Path(holder[path[-1]]).expanduser()
-                holder[path[-1]] = str(value if value.is_absolute() else self._folder / value)
-        return values
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ADVISOR_", env_nested_delimiter="__", extra="forbid", validate_default=True
@@ -329,7 +271,7 @@ class Settings(BaseSettings):
                     inner = YamlConfigSettingsSource(settings_cls, yaml_file=path)
                 else:
                     inner = TomlConfigSettingsSource(settings_cls, toml_file=path)
-                sources.append(_RelativeToFile(settings_cls, inner, path.absolute().parent))
+                sources.append(RelativeToFile(settings_cls, inner, path.absolute().parent))
             except (OSError, ValueError, TypeError, yaml.YAMLError) as exc:
                 # Syntax errors (TOMLDecodeError is a ValueError) or a top level that is not a
                 # table of settings: one line naming the file, not a parser's multi-line dump.

@@ -75,7 +75,7 @@ def eval_command(
     from advisor.cli import common
     from advisor.cli.common import fail, load_settings
     from advisor.evals.suite import EvalError, EvalOptions, evaluate, recalibrate
-    from advisor.settings import source_checkout
+    from advisor.settings_paths import source_checkout
 
     if composer not in (None, "extractive", "llm"):
         fail(f"--composer must be extractive or llm, not {composer!r}")
