@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup run serve ingest test test-fast lint typecheck unit clean bench browser
+.PHONY: setup run serve port-free ingest test test-fast lint typecheck unit clean bench browser
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=...)")'
@@ -23,9 +23,20 @@ setup: $(STAMP)
 ingest: setup
 	$(BIN)/advisor ingest
 
-# Set up, ingest the bundled corpus, serve on 127.0.0.1:8000.
-run: ingest
-	$(BIN)/advisor serve --host 127.0.0.1 --port 8000
+# Set up, ingest the bundled corpus, serve on 127.0.0.1:$(PORT) (make run PORT=8080). The port is
+# checked first, so a taken one fails at once rather than after the set-up.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+run: port-free ingest
+	$(BIN)/advisor serve --host $(HOST) --port $(PORT)
+
+# Serve what is already indexed (no ingest), on $(HOST):$(PORT).
+serve: port-free setup
+	$(BIN)/advisor serve --host $(HOST) --port $(PORT)
+
+port-free:
+	@$(PYTHON) -c 'import socket, sys; taken = socket.socket().connect_ex(("$(HOST)", $(PORT))) == 0; \
+		sys.exit("port $(PORT) on $(HOST) is taken: use make run PORT=<another port>" if taken else 0)'
 
 lint: setup
 	$(BIN)/ruff check src tests

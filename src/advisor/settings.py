@@ -240,6 +240,10 @@ class Settings(BaseSettings):
         "initiative facts, synonyms); default the bundled knowledge/rules/.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["plain", "json"] = Field(
+        default="plain",
+        description="json: one JSON object per log line (time, level, logger, message, request_id).",
+    )
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)

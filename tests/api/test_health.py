@@ -147,3 +147,14 @@ def test_metrics_count_requests_abstentions_and_feedback(fast_server: FastServer
         assert moved("advisor_feedback_total", rating="up") == 1
         assert moved("advisor_feedback_total", rating="down") == 2
         assert moved("advisor_http_request_seconds_count", method="POST", route="/v1/chat") == 3
+
+
+def test_metrics_include_the_standard_process_series(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
+        text = http.get("/metrics").text
+    for series in (
+        "process_resident_memory_bytes",
+        "process_cpu_seconds_total",
+        "python_gc_objects_collected_total",
+    ):
+        assert f"\n{series}" in text, series

@@ -15,44 +15,27 @@ import json
 import re
 import shutil
 import tomllib
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
-import advisor.settings
 from advisor.api.schemas import ChatOut, SearchHit
 from advisor.auth.widget_keys import WidgetKeyring
-from advisor.cli import common
 from advisor.cli.main import app as cli_app
-from advisor.container import Container
 from advisor.corpus.check import markdown_files
 from advisor.settings import load_settings
 from advisor.types import Citation
 from tests.chat.helpers import HIRING_QUESTION, NOTEBOOK_QUESTION, NOTHING_IN_SCOPE
+from tests.cli.conftest import Invoke
 from tests.plugins.advisor_app import KNOWLEDGE
 from tests.plugins.fast import FastContainer, FastServer
 from tests.plugins.small_corpus import SMALL_CORPUS, write_small_corpus
-
-Invoke = Callable[..., Result]
 
 SUMMARY = re.compile(
     r"^documents: (\d+) added, (\d+) updated, (\d+) unchanged, (\d+) removed, (\d+) skipped; "
     r"chunks: (\d+) \((\d+) embedded\); [\d.]+ s$"
 )
-
-
-@pytest.fixture
-def invoke(monkeypatch: pytest.MonkeyPatch) -> Invoke:
-    """invoke(container, *args) -> `advisor *args` run in-process, over ``container``."""
-
-    def run(container: Container, *args: str) -> Result:
-        monkeypatch.setattr(common, "build_container", lambda: container)
-        monkeypatch.setattr(advisor.settings, "get_settings", lambda: container.settings)
-        return CliRunner().invoke(cli_app, list(args))
-
-    return run
 
 
 def _parts(stdout: str) -> tuple[str, list[str], str]:

@@ -290,3 +290,22 @@ def test_bundled_knowledge_corpus_is_clean_and_covers_every_topic() -> None:
         primary[fm.data["topics"][0]] += 1
     thin = {topic: primary[topic] for topic in BUILTIN_TOPICS if primary[topic] < 3}
     assert not thin, f"built-in topics that are the primary topic of fewer than 3 documents: {thin}"
+
+
+def test_text_html_and_pdf_files_are_checked_as_ingest_reads_them(tmp_path: Path) -> None:
+    # Before, `corpus check` looked at Markdown only, though ingest takes these formats too.
+    write(tmp_path / "a.md", front("a") + body(50))
+    write(tmp_path / "canary-notes.txt", "Canary releases\n\nStart a new model on one percent of traffic.\n")
+    write(tmp_path / "empty.html", "<html><body><h1>Only a title</h1></body></html>")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 not really a PDF")
+    write(tmp_path / "a.txt", "A text file whose id, from its name, is the Markdown document's.\n")
+    problems = messages(check_corpus(tmp_path, min_words=MIN, max_words=MAX))
+    assert len(problems) == 3, problems
+    assert any(p.startswith(f"{tmp_path / 'broken.pdf'}: cannot read the PDF") for p in problems)
+    assert any(p.startswith(f"{tmp_path / 'empty.html'}: no text to index") for p in problems)
+    assert any(
+        p.startswith(f"{tmp_path / 'a.txt'}: id 'a' (from the file name) is also used by") for p in problems
+    )
+
+    done = CliRunner().invoke(corpus_app, ["check", str(tmp_path), "--min-words", str(MIN)])
+    assert done.exit_code == 1 and "5 documents checked, 3 problems" in done.output

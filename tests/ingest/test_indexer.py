@@ -7,6 +7,7 @@ container's ``embed_documents``, so "nothing was embedded" is observed, not infe
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
@@ -99,6 +100,21 @@ def edit(path: Path, old: str, new: str) -> None:
 
 def crash(*args: object, **kwargs: object) -> None:
     raise RuntimeError("simulated crash before the pointer switch")
+
+
+def test_progress_starts_with_the_total_and_moves_per_model_batch(
+    make_settings: SettingsFactory, corpus: Path
+) -> None:
+    # Before, it was reported every 512 chunks: the bar showed "embedding 0/?" for most of a run.
+    settings = make_settings(knowledge_dir=corpus, embedding={"batch_size": 2})
+    progress: list[tuple[int, int]] = []
+    report = Container(settings).indexer.ingest(
+        [corpus], on_progress=lambda done, total: progress.append((done, total))
+    )
+    total = report.chunks
+    assert total > 2 and progress[0] == (0, total) and progress[-1] == (total, total)
+    steps = [b[0] - a[0] for a, b in itertools.pairwise(progress)]
+    assert len(steps) == -(-total // 2) and max(steps) == 2, progress
 
 
 def test_first_ingest_indexes_every_chunk_and_activates_the_collection(settings: Settings) -> None:

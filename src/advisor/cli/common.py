@@ -59,10 +59,13 @@ def load_settings() -> Settings:
         settings = get_settings()
     except SettingsError as exc:
         fail(str(exc))
-    from advisor.observability import RequestIdFilter
+    from advisor.observability import JsonLogFormatter, RequestIdFilter
 
     handler = logging.StreamHandler()
-    handler.setFormatter(_BriefFormatter(settings.log_level == "DEBUG"))
+    if settings.log_format == "json":
+        handler.setFormatter(JsonLogFormatter())
+    else:
+        handler.setFormatter(_BriefFormatter(settings.log_level == "DEBUG"))
     handler.addFilter(RequestIdFilter())
     # Libraries (alembic, chromadb, httpx) stay at WARNING; Advisor's own logs follow log_level.
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)

@@ -11,14 +11,14 @@ from typing import Annotated
 import typer
 
 corpus_app = typer.Typer(
-    help="Work with a guidance corpus (Markdown documents with front matter).",
+    help="Work with a guidance corpus (Markdown with front matter, text, HTML or PDF).",
     no_args_is_help=True,
 )
 
 
 @corpus_app.callback()
 def _corpus() -> None:
-    """Work with a guidance corpus (Markdown documents with front matter)."""
+    """Work with a guidance corpus (Markdown with front matter, text, HTML or PDF)."""
 
 
 def _plural(count: int, noun: str) -> str:
@@ -27,7 +27,7 @@ def _plural(count: int, noun: str) -> str:
 
 @corpus_app.command("check")
 def check(
-    path: Annotated[Path, typer.Argument(help="Corpus folder (or a single Markdown file) to check.")] = Path(
+    path: Annotated[Path, typer.Argument(help="Corpus folder (or a single file) to check.")] = Path(
         "knowledge"
     ),
     min_words: Annotated[
@@ -37,7 +37,8 @@ def check(
         int, typer.Option("--max-words", min=1, help="Most body words per document.")
     ] = 1200,
 ) -> None:
-    """Check front matter, topics, length, sections and links of every Markdown document.
+    """Check every document ingest would read: front matter, topics, length, sections and links of
+    Markdown; that text, HTML and PDF files load and yield text.
 
     Exits 0 when the corpus is clean, 1 when there are problems, 2 when PATH does not exist.
     """
@@ -48,9 +49,10 @@ def check(
         typer.echo(f"error: --min-words ({min_words}) is larger than --max-words ({max_words})", err=True)
         raise typer.Exit(2)
 
-    from advisor.corpus.check import check_corpus, markdown_files
+    from advisor.corpus.check import check_corpus
+    from advisor.corpus.loaders import discover_files
 
-    documents = len(markdown_files(path))
+    documents = len(discover_files([path]))
     problems = check_corpus(path, min_words=min_words, max_words=max_words)
     for problem in problems:
         typer.echo(str(problem))

@@ -21,9 +21,31 @@ app = typer.Typer(
     name="advisor",
     help="Advisor: grounded, cited advice for taking AI initiatives to production.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"advisor {version('advisor')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Advisor: grounded, cited advice for taking AI initiatives to production."""
+
+
 app.add_typer(corpus_app, name="corpus")
 app.command("eval")(eval_command)
 app.add_typer(widget_app, name="widget")
@@ -79,9 +101,9 @@ def _print_json(data: object) -> None:
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
-    k: Annotated[int, typer.Option("--k", min=1, max=50, help="Results to return.")] = 6,
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=50, help="Results to return.")] = 6,
     topic: Annotated[
-        list[str] | None, typer.Option("--topic", help="Only passages with this topic (repeatable).")
+        list[str] | None, typer.Option("--topic", "-t", help="Only passages with this topic (repeatable).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the /v1/search response object.")] = False,
 ) -> None:
@@ -108,13 +130,21 @@ def search(
 def ask(
     question: Annotated[str, typer.Argument(help="Your question.")],
     initiative: Annotated[
-        str | None, typer.Option(help="Describe your initiative (team, data, stage...).")
+        str | None,
+        typer.Option("--initiative", "-i", help="Describe your initiative (team, data, stage...)."),
     ] = None,
-    conversation: Annotated[str | None, typer.Option(help="Continue this conversation id.")] = None,
+    conversation: Annotated[
+        str | None, typer.Option("--conversation", "-c", help="Continue this conversation id.")
+    ] = None,
     topic: Annotated[
-        list[str] | None, typer.Option("--topic", help="Only draw on passages with this topic (repeatable).")
+        list[str] | None,
+        typer.Option("--topic", "-t", help="Only draw on passages with this topic (repeatable)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the /v1/chat response object.")] = False,
+    rich_output: Annotated[
+        bool | None,
+        typer.Option("--rich/--plain", help="Render the Markdown (default: when printing to a terminal)."),
+    ] = None,
 ) -> None:
     """Ask Advisor a question and get a cited answer."""
     from advisor.chat.errors import ChatError
@@ -131,18 +161,43 @@ def ask(
 
         _print_json(ChatOut.of(result).model_dump(mode="json"))
         return
+    sources = [f"  [{c.n}] {c.title} > {c.section} ({c.source})" for c in result.citations]
+    if rich_output if rich_output is not None else sys.stdout.isatty():
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        console = Console()
+        console.print(Markdown(result.answer))
+        if sources:
+            console.print("\n[bold]Sources:[/bold]")
+            for line in sources:
+                console.print(line, markup=False, highlight=False)
+        console.print(f"\nconversation: {result.conversation_id}", highlight=False)
+        return
     typer.echo(result.answer)
-    if result.citations:
-        typer.echo("\nSources:")
-        for c in result.citations:
-            typer.echo(f"  [{c.n}] {c.title} > {c.section} ({c.source})")
+    if sources:
+        typer.echo("\nSources:\n" + "\n".join(sources))
     typer.echo(f"\nconversation: {result.conversation_id}")
 
 
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default api.host).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default api.port).")] = None,
+    port: Annotated[int | None, typer.Option("--port", "-p", help="Port (default api.port).")] = None,
+    proxy_headers: Annotated[
+        bool,
+        typer.Option(
+            "--proxy-headers/--no-proxy-headers",
+            help="Take the client address and scheme from X-Forwarded-For/-Proto, from the addresses "
+            "in --forwarded-allow-ips only.",
+        ),
+    ] = True,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated proxy addresses (or '*') whose X-Forwarded-* headers are trusted."
+        ),
+    ] = "127.0.0.1",
 ) -> None:
     """Run the HTTP API."""
     from advisor.startup_gc import pause_collection
@@ -176,7 +231,15 @@ def serve(
         _ = application.state.container.llm  # a missing provider extra or prompt fails now, not per request
     except (ProviderConfigError, PromptError) as exc:
         fail(f"llm: {exc}")
-    uvicorn.run(application, host=host, port=port, log_level=settings.log_level.lower())
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        access_log=False,  # advisor.access writes one line per request, with its id and key id
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
+    )
 
 
 def run() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from advisor.corpus.loaders import MARKDOWN_EXTENSIONS, LoaderError, discover_files
+from advisor.corpus.loaders import MARKDOWN_EXTENSIONS, LoaderError, discover_files, load_document
 from advisor.corpus.markdown import (
     SLUG_PATTERN,
     FrontMatter,
@@ -318,4 +318,29 @@ def check_corpus(path: Path, min_words: int = 400, max_words: int = 1200) -> lis
             doc = _Doc(file, fm, fm.body, fm.body_line)
             problems.extend(_check_front_matter(doc, fm, known_topics, ids, root))
         problems.extend(_check_body(doc, min_words, max_words, root))
+    problems.extend(_check_other_formats(path, root, known_topics, ids))
     return sorted(problems, key=lambda p: (str(p.path), p.line or 0))
+
+
+def _check_other_formats(
+    path: Path, root: Path, known_topics: dict[str, str], ids: dict[str, Path]
+) -> list[Problem]:
+    """Text, HTML and PDF files, as ingest reads them: they load, yield text, and their ids (from
+    the file name) clash with no other document's."""
+    problems: list[Problem] = []
+    for file in discover_files([path]):
+        if file.suffix.lower() in MARKDOWN_EXTENSIONS:
+            continue
+        try:
+            doc = load_document(file, root, known_topics)
+        except LoaderError as exc:
+            problems.append(Problem(exc.path, exc.line, exc.reason))
+            continue
+        if doc.doc_id in ids:
+            problems.append(
+                Problem(
+                    file, None, f"id {doc.doc_id!r} (from the file name) is also used by {ids[doc.doc_id]}"
+                )
+            )
+        ids.setdefault(doc.doc_id, file)
+    return problems

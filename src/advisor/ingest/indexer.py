@@ -259,7 +259,11 @@ class Indexer:
             key=lambda item: len(item[2]),
         )
         total = len(all_chunks)
-        batch_size = max(self._settings.embedding.batch_size * 8, 64)
+        # One model batch per step, so the progress bar moves (and its ETA settles) from the start;
+        # the model batches internally at this size anyway.
+        batch_size = self._settings.embedding.batch_size
+        if on_progress is not None:
+            on_progress(0, total)
         for start in range(0, total, batch_size):
             batch = all_chunks[start : start + batch_size]
             texts = [text for _, _, text in batch]
