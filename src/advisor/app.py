@@ -39,6 +39,10 @@ def create_app(
     """``container`` lets a caller hand in prepared components (tests use a fake embedder)."""
     settings = settings or (container.settings if container else get_settings())
     container = container or Container(settings)
+    if settings.tracing.otlp_endpoint:
+        from advisor import tracing
+
+        tracing.configure(settings.tracing.otlp_endpoint, settings.tracing.service_name)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

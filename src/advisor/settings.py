@@ -208,6 +208,15 @@ class APISettings(_Section):
         return keys
 
 
+class TracingSettings(_Section):
+    otlp_endpoint: str = Field(
+        default="",
+        description="OTLP/gRPC collector for traces of each chat turn (e.g. http://127.0.0.1:4317); "
+        "empty = no tracing. Needs the tracing extra.",
+    )
+    service_name: str = Field(default="advisor", min_length=1)
+
+
 class LimitSettings(_Section):
     max_message_chars: int = Field(default=4000, ge=1)
     max_initiative_chars: int = Field(default=4000, ge=1)
@@ -251,6 +260,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     api: APISettings = Field(default_factory=APISettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     widget: WidgetSettings = Field(default_factory=WidgetSettings)
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from advisor import tracing
 from advisor.chat.model import ChatEvent, Restart, TextDelta, TurnCompleted, TurnFailed, TurnResult
 from advisor.compose.grounding import build_citations
 from advisor.compose.guard import is_instruction_attack
@@ -68,15 +70,28 @@ class TurnPipeline:
         """The turn's events; the turn is written once, at the end (question and answer, plus the
         conversation when new). A failed answer still records the question; a stream its client
         abandoned records nothing, as the client never received the conversation id or the answer."""
-        standalone = turn.question
         reply_by = self._composers.turn_deadline()
+        trace = tracing.start_turn(
+            conversation_id=turn.conversation_id, channel=turn.caller.channel, follow_up=bool(turn.history)
+        )
         try:
-            standalone = self._standalone(turn, reply_by)
+            yield from self._traced_run(turn, reply_by, trace)
+        finally:
+            trace.end()  # also when the client walked away mid-stream
+
+    def _traced_run(
+        self, turn: PreparedTurn, reply_by: float | None, trace: tracing.Trace
+    ) -> Iterator[ChatEvent]:
+        standalone = turn.question
+        try:
+            with trace.child("advisor.rewrite") if turn.history else _untraced():
+                standalone = self._standalone(turn, reply_by)
             text, citations, grounded, abstained, fallback = yield from self._answer(
-                turn, standalone, reply_by
+                turn, standalone, reply_by, trace
             )
         except Exception as exc:
             log.exception("answer failed for conversation %s", turn.conversation_id)
+            trace.annotate({"error": type(exc).__name__})
             try:
                 self._conversations.record(turn, None)
             except Exception:
@@ -92,7 +107,9 @@ class TurnPipeline:
             abstained=abstained,
             fallback=fallback,
         )
-        message = self._conversations.record(turn, reply)
+        trace.annotate({"abstained": abstained, "fallback": fallback, "grounded": grounded})
+        with trace.child("advisor.store"):
+            message = self._conversations.record(turn, reply)
         assert message is not None  # a turn with a reply returns the reply's record
         yield TurnCompleted(
             TurnResult(
@@ -118,7 +135,7 @@ class TurnPipeline:
         return is_instruction_attack(turn.question) or is_instruction_attack(turn.initiative_text or "")
 
     def _answer(
-        self, turn: PreparedTurn, standalone: str, reply_by: float | None
+        self, turn: PreparedTurn, standalone: str, reply_by: float | None, trace: tracing.Trace
     ) -> Generator[ChatEvent, None, _Outcome]:
         if self._refused(turn):
             self._metrics.abstentions.labels("refused").inc()
@@ -130,9 +147,11 @@ class TurnPipeline:
             # "What should we do first?" is a question about the initiative itself.
             query = f"{standalone} ({turn.initiative_text[:500]})"
         said = [turn.initiative_text or ""] + [t.content for t in turn.history if t.role == "user"]
-        found = self._retriever.retrieve_passages(
-            query, turn.k, turn.topics or None, context=turn.initiative_text, said=" ".join(said)
-        )
+        with trace.child("advisor.retrieve", kind=reading.kind) as span:
+            found = self._retriever.retrieve_passages(
+                query, turn.k, turn.topics or None, context=turn.initiative_text, said=" ".join(said)
+            )
+            tracing.set_attributes(span, passages=len(found.passages), in_scope=found.in_scope)
         if not found.in_scope or not found.passages:
             self._metrics.abstentions.labels("out_of_scope").inc()
             yield from _words(OUT_OF_SCOPE)
@@ -152,7 +171,9 @@ class TurnPipeline:
             facts,
             reply_by,
         )
-        composition = yield from self._composers.compose(brief)
+        with trace.child("advisor.compose", composer=self.composer_name) as span:
+            composition = yield from self._composers.compose(brief)
+            tracing.set_attributes(span, fallback=composition.fallback)
         draft = composition.draft
         if draft.withdrawn:
             log.warning("the composer withdrew its reply (it repeated its instructions)")
@@ -185,3 +206,8 @@ def passages_for(
 def _words(text: str) -> Iterator[TextDelta]:
     for piece in stream_words(text):
         yield TextDelta(piece)
+
+
+@contextmanager
+def _untraced() -> Iterator[None]:
+    yield
