@@ -204,7 +204,6 @@ def serve(
 
     pause_collection()  # until the warm-up is done (see advisor.startup_gc); before the heavy imports
     settings = common.load_settings()
-    common.say_storage(settings)
     host = host or settings.api.host
     port = port or settings.api.port
     import uvicorn
@@ -231,6 +230,7 @@ def serve(
         _ = application.state.container.llm  # a missing provider extra or prompt fails now, not per request
     except (ProviderConfigError, PromptError) as exc:
         fail(f"llm: {exc}")
+    common.say_storage(settings)  # once it is sure to start: a refusal stays one line
     uvicorn.run(
         application,
         host=host,
