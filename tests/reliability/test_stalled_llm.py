@@ -3,7 +3,7 @@
 Before the fix, with default settings, a stalled provider made a first turn fall back after 91 s
 and a follow-up after 183 s (a rewrite, then an answer, each with its own timeouts and retries), and
 60 stalled chats pushed /v1/search, which needs no model, to 10.9 s. Now every model call of a turn
-shares one deadline (5 s here, 20 s by default), at most 8 calls wait on the provider while the rest
+shares one deadline (3 s here, 20 s by default), at most 8 calls wait on the provider while the rest
 answer from the guidance at once, and the breaker stops calling after 5 failures in a row."""
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from tests.reliability.served import advisor_serve
 
 pytestmark = pytest.mark.slow
 
-TURN_SECONDS = 5.0
+TURN_SECONDS = 3.0
 STALLED_CHATS = 60
-WINDOW_SECONDS = 8.0  # bounded: every loop stops when the window ends
+WINDOW_SECONDS = 5.0  # bounded: every loop stops when the window ends
 SEARCHES = ["canary release for a credit model", "how do we monitor drift", "who signs off before launch"]
 
 
