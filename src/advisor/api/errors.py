@@ -67,20 +67,13 @@ def _describe(errors: list[Any]) -> str:
 
 
 _UNPARSABLE = "There was an error parsing the body"
-_MAX_DEPTH = 64  # well beyond any request Advisor defines
 
 
-def _why_unparsable(body: bytes) -> str:
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return f"request body is not valid UTF-8 (byte {exc.start})"
-    depth = deepest = 0
-    for char in text:  # brackets inside strings count too: a rough measure is enough for the reason
-        depth += 1 if char in "[{" else -1 if char in "]}" else 0
-        deepest = max(deepest, depth)
-    if deepest > _MAX_DEPTH:
-        return f"request body is nested too deeply ({deepest} levels)"
+def _why_unparsable(cause: BaseException | None) -> str:
+    if isinstance(cause, UnicodeDecodeError):
+        return f"request body is not valid UTF-8 (byte {cause.start})"
+    if isinstance(cause, RecursionError):
+        return "request body is nested too deeply"
     return "request body could not be read as JSON"
 
 
@@ -97,8 +90,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         reason = exc.detail if isinstance(exc.detail, str) else "request failed"
         if exc.status_code == 400 and reason == _UNPARSABLE:
-            # FastAPI's bare 400 for a body json cannot even read (bad UTF-8, nesting too deep).
-            reason = _why_unparsable(await request.body())
+            # FastAPI's bare 400 for a body json cannot even read (bad UTF-8, nesting too deep). The
+            # cause says which; the body is not read again (after the size limit cut it, it cannot be).
+            reason = _why_unparsable(exc.__cause__)
             if is_openai_path(request.url.path):
                 return openai_error_response(400, reason)
             return error_response(422, reason)
