@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import chromadb
-import httpx
 import pytest
 from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaClientSettings
@@ -20,6 +18,7 @@ from chromadb.config import Settings as ChromaClientSettings
 from advisor.container import Container
 from advisor.settings import Settings
 from tests.plugins.advisor_app import SettingsFactory, free_port
+from tests.plugins.processes import wait_for_http
 from tests.plugins.small_corpus import write_small_corpus
 
 CHROMA = Path(sys.executable).parent / "chroma"
@@ -53,20 +52,9 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaSe
             env={**os.environ, "HF_HUB_OFFLINE": "1"},
         )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                tail = log.read_text(errors="replace")[-2000:]
-                pytest.skip(f"`chroma run` exited with code {proc.returncode} before serving: {tail}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                tail = log.read_text(errors="replace")[-2000:]
-                pytest.skip(f"`chroma run` did not answer its heartbeat on port {port} within 30 s: {tail}")
-            time.sleep(0.1)
+        problem = wait_for_http(proc, f"http://127.0.0.1:{port}/api/v2/heartbeat", 30)
+        if problem is not None:
+            pytest.skip(f"`chroma run` {problem}: {log.read_text(errors='replace')[-2000:]}")
         yield ChromaServer("127.0.0.1", port)
     finally:
         proc.terminate()

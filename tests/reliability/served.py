@@ -7,14 +7,12 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
 from tests.plugins.advisor_app import KNOWLEDGE, free_port
+from tests.plugins.processes import wait_for_http
 
 ADVISOR = Path(sys.executable).with_name("advisor")
 
@@ -39,18 +37,9 @@ def advisor_serve(indexed_data_dir: Path, workdir: Path, ready: str = "/readyz",
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"advisor serve exited: {(workdir / 'serve.log').read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{url}{ready}", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("advisor serve was not ready within 120 s")
-            time.sleep(0.2)
+        problem = wait_for_http(process, f"{url}{ready}", 120, poll=0.2)
+        if problem is not None:
+            raise RuntimeError(f"advisor serve {problem}: {(workdir / 'serve.log').read_text()[-2000:]}")
         yield url
     finally:
         process.terminate()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
 from advisor import tracing
@@ -84,7 +84,7 @@ class TurnPipeline:
     ) -> Iterator[ChatEvent]:
         standalone = turn.question
         try:
-            with trace.child("advisor.rewrite") if turn.history else _untraced():
+            with trace.child("advisor.rewrite") if turn.history else nullcontext():
                 standalone = self._standalone(turn, reply_by)
             text, citations, grounded, abstained, fallback = yield from self._answer(
                 turn, standalone, reply_by, trace
@@ -206,8 +206,3 @@ def passages_for(
 def _words(text: str) -> Iterator[TextDelta]:
     for piece in stream_words(text):
         yield TextDelta(piece)
-
-
-@contextmanager
-def _untraced() -> Iterator[None]:
-    yield

@@ -270,7 +270,8 @@ class LLMComposer:
         """Run ``produce`` in a worker thread; relay its items until done, failure or a deadline: the
         call's own, and ``reply_by`` for the first item (the turn's, shared by all its calls)."""
         if reply_by is not None and reply_by <= time.monotonic():
-            raise self._timed_out(what, 0.0)  # the turn's time is up: do not start a call to abandon
+            # The turn's time is up: do not start a call only to abandon it.
+            raise ProviderError(f"no time left in the turn for the {what}")
         call = self._admit(what)
         events: queue.Queue[tuple[_Kind, Any]] = queue.Queue()
         stop = threading.Event()
@@ -301,7 +302,7 @@ class LLMComposer:
         worker = threading.Thread(target=context.run, args=(pump,), name=f"advisor-llm-{what}", daemon=True)
         started = time.monotonic()
         until = None if self.deadline_seconds is None else started + self.deadline_seconds
-        first_by = until if reply_by is None else min(reply_by, until if until is not None else reply_by)
+        first_by = min((d for d in (until, reply_by) if d is not None), default=None)
         worker.start()
         try:
             replied = False
@@ -337,7 +338,5 @@ class LLMComposer:
             raise ProviderError(f"provider not called ({refused.message})") from None
 
     def _timed_out(self, what: str, waited: float) -> ProviderError:
-        if not waited:
-            return ProviderError(f"no time left in the turn for the {what}")
         logger.warning("llm %s gave no reply within its deadline (%.1f s)", what, waited)
         return ProviderError(f"provider timed out (no reply within {waited:.1f} s)")

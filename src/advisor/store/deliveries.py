@@ -80,19 +80,17 @@ class DeliveryLog(SessionScopes):
             return claim if taken.rowcount == 1 else None  # type: ignore[attr-defined]
 
     def record_reply(self, claim: Claim, reply_ts: str) -> None:
-        with self._write() as session:
-            session.execute(
-                update(ProcessedEvent)
-                .where(ProcessedEvent.source == claim.source, ProcessedEvent.event_id == claim.event_id)
-                .values(reply_ts=reply_ts)
-            )
+        self._update(claim, reply_ts=reply_ts)
 
     def mark_answered(self, claim: Claim) -> None:
+        self._update(claim, answered_at=utcnow(), payload=None)
+
+    def _update(self, claim: Claim, **values: object) -> None:
         with self._write() as session:
             session.execute(
                 update(ProcessedEvent)
                 .where(ProcessedEvent.source == claim.source, ProcessedEvent.event_id == claim.event_id)
-                .values(answered_at=utcnow(), payload=None)
+                .values(**values)
             )
 
     def stalled(self, source: str, lease: timedelta, max_attempts: int, limit: int = 50) -> list[str]:

@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from advisor.api.deps import ChatServiceDep, ModelsCaller, OpenAICaller, SettingsDep
@@ -25,7 +26,6 @@ from advisor.api.openai.schemas import (
     openai_error_body,
 )
 from advisor.api.responses import error_responses
-from advisor.api.streaming import with_keepalive
 
 log = logging.getLogger(__name__)
 router = APIRouter(
@@ -72,18 +72,24 @@ async def chat_completions(
 
     include_usage = body.stream_options is not None and body.stream_options.include_usage
 
-    async def sse() -> AsyncIterator[str]:
+    async def sse() -> AsyncIterator[dict[str, str]]:
         try:
             async for chunk in iterate_in_threadpool(writer.chunks(chat.stream(turn))):
-                yield f"data: {json.dumps(chunk)}\n\n"
+                yield {"data": json.dumps(chunk)}
             if include_usage:
-                yield f"data: {json.dumps(writer.usage_chunk())}\n\n"
+                yield {"data": json.dumps(writer.usage_chunk())}
         except Exception as exc:  # the response has started: report in-band, as OpenAI does
             log.warning("chat completion stream failed for conversation %s: %s", turn.conversation_id, exc)
             error = openai_error_body(503, "the answer failed; please try again", code="answer_failed")
-            yield f"data: {json.dumps(error)}\n\n"
-        yield "data: [DONE]\n\n"
+            yield {"data": json.dumps(error)}
+        yield {"data": "[DONE]"}
 
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    stream = with_keepalive(sse(), settings.api.stream_keepalive_seconds)
-    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+    # sse-starlette, as /v1/chat: a ": keep-alive" comment while the answer is quiet, so idle-timeout
+    # proxies keep the stream open (clients of the protocol skip comments); "\n" as OpenAI frames it.
+    return EventSourceResponse(
+        sse(),
+        ping=settings.api.stream_keepalive_seconds,
+        ping_message_factory=lambda: ServerSentEvent(comment="keep-alive", sep="\n"),
+        sep="\n",
+        headers={"X-Accel-Buffering": "no"},
+    )
