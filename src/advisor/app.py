@@ -21,7 +21,7 @@ from advisor.api.middleware import (
 )
 from advisor.api.openai import router as openai_routes
 from advisor.api.routers import chat, conversations, docs, health, search
-from advisor.container import Container
+from advisor.container import Container, short_reason
 from advisor.settings import Settings, get_settings
 from advisor.startup_gc import resume_collection
 from advisor.widget.cors import OriginPolicyCORSMiddleware
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from wsgiref.simple_server import WSGIServer
 
 log = logging.getLogger(__name__)
+
+_WARM_RETRY_SECONDS = 3.0
 
 
 def create_app(
@@ -46,11 +48,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Open the database now (migrations run here) so a bad URL fails at start, not on a request.
-        await asyncio.to_thread(lambda: container.engine)
+        await _open_database(container)
+        stopping = asyncio.Event()
 
         async def warm() -> None:
-            await asyncio.to_thread(container.warm_up)
+            await _warm_until_ready(container, stopping)
             resume_collection()  # paused by `advisor serve` for its start (see advisor.startup_gc)
 
         task = asyncio.create_task(warm()) if warm_up else None
@@ -63,6 +65,7 @@ def create_app(
         try:
             yield
         finally:
+            stopping.set()
             if scraper is not None:
                 scraper.shutdown()
             if sweeper is not None:
@@ -111,6 +114,34 @@ def create_app(
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(RequestIdMiddleware)  # outermost: every log line of the request carries its id
     return app
+
+
+async def _open_database(container: Container) -> None:
+    """Open the database now (migrations run here), so a bad URL fails at start, not on a request. A
+    database server that does not answer yet is not fatal: the replica serves /readyz as not ready
+    (with the reason) until it does, as a load balancer expects of a replica started first."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        await asyncio.to_thread(lambda: container.engine)
+    except OperationalError as exc:
+        if container.settings.database_url.startswith("sqlite"):
+            raise  # a local file that cannot be opened will not start to work by waiting
+        log.warning("the database does not answer (%s); not ready until it does", short_reason(exc))
+
+
+async def _warm_until_ready(container: Container, stopping: asyncio.Event) -> None:
+    """Load the model and the index; while that fails (Chroma or the database down, no index yet),
+    try again every few seconds, so the replica becomes ready once they are there."""
+    while True:
+        await asyncio.to_thread(container.warm_up)
+        if container.warm_error is None:
+            return
+        try:
+            await asyncio.wait_for(stopping.wait(), _WARM_RETRY_SECONDS)
+            return
+        except TimeoutError:
+            continue
 
 
 def _metrics_listener(settings: Settings, container: Container) -> WSGIServer | None:

@@ -94,9 +94,24 @@ class Container:
         return SlackLinks(self.engine)
 
     def database_ready(self) -> bool:
+        from sqlalchemy.exc import SQLAlchemyError
+
         from advisor.store.db import ping
 
-        return ping(self.engine)
+        try:
+            # Opened (and migrated) on the first success: the database may come up after the service.
+            engine = self.engine
+        except SQLAlchemyError:
+            return False
+        return ping(engine)
+
+    def index_ready(self) -> bool:
+        """The active index is loaded (never waiting on a load under way elsewhere)."""
+        try:
+            retriever = self.retriever
+        except Exception:  # it reads the index pointer from the database, which may not answer yet
+            return False
+        return retriever.ready(wait=False)
 
     # -- who is calling --------------------------------------------------------------------------
 
@@ -113,8 +128,10 @@ class Container:
         return Authenticator(
             self.settings.api.keys,
             # Keys from `advisor keys create` (revoked ones refused), then widget keys.
-            [self.api_keys.resolve, self.widget_keyring.resolve],
-            self.api_keys.any_issued,
+            # The key store is opened on first use, not here: with api.keys set, a replica starts
+            # (not ready) while its database is still down.
+            [lambda token, origin: self.api_keys.resolve(token, origin), self.widget_keyring.resolve],
+            lambda: self.api_keys.any_issued(),
         )
 
     # -- retrieval and ingest --------------------------------------------------------------------
@@ -217,17 +234,27 @@ class Container:
     # -- start-up ----------------------------------------------------------------------------------
 
     def warm_up(self) -> None:
-        """Load the model and the active index so the first request is not the slow one."""
+        """Load the model and the active index so the first request is not the slow one. The model
+        loads even when the index cannot (Chroma or the database down): a retry then needs only them."""
         with self._warm_lock:
             try:
-                # Built here, in one thread: cached_property does not guard against two builders.
-                embedder, retriever = self.embedder, self.retriever
+                embedder = self.embedder  # built in this thread only: cached_property has no lock
                 # The index loads while the model does: a replica is ready after the slower of them.
                 with ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-index") as pool:
                     # require_index raises (no index yet, Chroma down), so warm_error says why.
-                    index_loaded = pool.submit(retriever.require_index)
+                    index_loaded = pool.submit(lambda: self.retriever.require_index())
                     embedder.embed_query("warm-up")
                     index_loaded.result()
                 self.warm_error = None
             except Exception as exc:  # reported by /readyz, not fatal to the process
-                self.warm_error = f"{type(exc).__name__}: {exc}"
+                self.warm_error = short_reason(exc)
+
+
+def short_reason(exc: BaseException) -> str:
+    """One line for /readyz and logs: the error's type and first line (a database error's own, not
+    SQLAlchemy's wrapper with its statement and background link)."""
+    from sqlalchemy.exc import DBAPIError
+
+    cause: BaseException = (exc.orig or exc) if isinstance(exc, DBAPIError) else exc
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}".strip()

@@ -158,3 +158,28 @@ def test_metrics_include_the_standard_process_series(fast_server: FastServer) ->
         "python_gc_objects_collected_total",
     ):
         assert f"\n{series}" in text, series
+
+
+KEY = "health-test-key-0123456789abcdef"
+
+
+def test_a_database_server_down_at_start_means_not_ready_never_a_crash_or_a_500(
+    fast_index: FastIndex, fast_settings: Callable[..., Settings]
+) -> None:
+    """Nothing listens at the database's address (as when PostgreSQL starts after the replica):
+    the service starts anyway, /readyz says why it is not ready, and a request gets a 503."""
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/advisor"
+    settings = fast_settings(database={"url": url}, api={"keys": [KEY]})
+    container = Container(settings, embedder=fast_index.embedder, vectors=fast_index.vectors)
+    with serve_app(create_app(container=container), free_port()) as server, server.client() as http:
+        deadline = time.monotonic() + 30
+        while (ready := http.get("/readyz")).json()["checks"]["model"] is not True:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["database"] is False
+        assert "Connection refused" in ready.json()["reason"]
+        searched = http.post("/v1/search", json={"query": "drift"}, headers={"Authorization": f"Bearer {KEY}"})
+        assert "database does not answer" in assert_json_error(searched, 503, "not_ready")
+        assert searched.headers["retry-after"] == "5"
+        assert http.get("/healthz").status_code == 200

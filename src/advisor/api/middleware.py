@@ -52,19 +52,31 @@ class UnexpectedErrorMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception:
-            log.exception(
-                "unhandled error on %s %s (request %s)",
-                scope.get("method"),
-                scope.get("path"),
-                request_id.get(),
-            )
+        except Exception as exc:
+            method, path = scope.get("method"), scope.get("path", "")
+            status, reason, headers = 500, "internal error; the event was logged", []
+            if _database_unavailable(exc):
+                # The database went away or is not up yet: this replica is not ready, not broken.
+                log.error("database unavailable on %s %s: %s", method, path, exc)
+                status, reason, headers = (
+                    503,
+                    "the database does not answer; retry shortly",
+                    [(b"retry-after", b"5")],
+                )
+            else:
+                log.exception("unhandled error on %s %s (request %s)", method, path, request_id.get())
             if not started:
-                reason = "internal error; the event was logged"
-                if is_openai_path(scope.get("path", "")):
-                    await send_json(send, 500, openai_error_body(500, reason))
+                if is_openai_path(path):
+                    await send_json(send, status, openai_error_body(status, reason), headers)
                 else:
-                    await send_json(send, 500, {"error": "internal_error", "reason": reason})
+                    error = "not_ready" if status == 503 else "internal_error"
+                    await send_json(send, status, {"error": error, "reason": reason}, headers)
+
+
+def _database_unavailable(exc: Exception) -> bool:
+    from sqlalchemy.exc import OperationalError
+
+    return isinstance(exc, OperationalError)
 
 
 class RequestIdMiddleware:

@@ -27,7 +27,7 @@ async def readyz(container: ContainerDep) -> JSONResponse:
     """Ready when the embedding model and the active index are loaded and the database answers."""
     checks = {
         "model": container.embedder.loaded,
-        "index": await run_in_threadpool(container.retriever.ready, False),
+        "index": await run_in_threadpool(container.index_ready),
         "database": await run_in_threadpool(container.database_ready),
     }
     ready = all(checks.values())
