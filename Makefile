@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup run serve port-free ingest test test-fast lint typecheck unit clean bench browser
+.PHONY: setup run serve port-free ingest test test-fast lint typecheck unit clean bench browser cluster cluster-tools
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=...)")'
@@ -39,8 +39,8 @@ port-free:
 		sys.exit("port $(PORT) on $(HOST) is taken: use make run PORT=<another port>" if taken else 0)'
 
 lint: setup
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests deploy benchmarks
+	$(BIN)/ruff format --check src tests deploy benchmarks
 
 typecheck: setup
 	$(BIN)/mypy
@@ -52,7 +52,20 @@ browser:
 		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
 		else sudo apt-get update && sudo apt-get install -y chromium; fi; }
 
-unit: setup browser
+# The local cluster's load balancer and load generator, from Debian's packages.
+cluster-tools:
+	@command -v haproxy >/dev/null && command -v wrk >/dev/null || { \
+		echo "installing haproxy and wrk for the local cluster"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y haproxy wrk; \
+		else sudo apt-get update && sudo apt-get install -y haproxy wrk; fi; }
+
+# Two replicas behind HAProxy on 127.0.0.1:$(CLUSTER_PORT), with `chroma run`, the local PostgreSQL
+# and Redis (deploy/cluster.py; Ctrl-C stops it). Ingests the bundled corpus first.
+CLUSTER_PORT ?= 8080
+cluster: setup cluster-tools
+	$(BIN)/python -m deploy.cluster --port $(CLUSTER_PORT)
+
+unit: setup browser cluster-tools
 	$(BIN)/python -m pytest -q
 
 # Set up, then lint, type-check and run the whole suite.
