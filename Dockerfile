@@ -6,9 +6,12 @@ RUN python -m venv /opt/advisor
 ENV PATH=/opt/advisor/bin:$PATH
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 WORKDIR /src
+# Every dependency at the version in the lock file (make lock), then the package itself without any.
+COPY requirements.lock ./
+RUN pip install --no-deps --requirement requirements.lock
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip install '.[postgres]' && pip uninstall -y pip
+RUN pip install --no-deps . && pip uninstall -y pip
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 advisor
@@ -23,11 +26,11 @@ ENV PATH=/opt/advisor/bin:$PATH \
     ADVISOR_DATA_DIR=/data \
     ADVISOR_KNOWLEDGE_DIR=/app/knowledge \
     ADVISOR_PROMPTS_DIR=/app/prompts
-USER advisor
+USER 10001
 VOLUME ["/data"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
-  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=4).status == 200 else 1)"
-# Ingest is incremental: on restart an unchanged corpus costs no embedding.
-# Binding 0.0.0.0 requires API keys (ADVISOR_API__KEYS); the service refuses to start without them.
-CMD ["sh", "-c", "advisor ingest && exec advisor serve --host 0.0.0.0 --port 8000"]
+  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=4)"]
+# Index first, once, with the same image and settings: `docker run ... advisor ingest` (compose runs
+# it as a one-off job). Binding 0.0.0.0 requires API keys (ADVISOR_API__KEYS).
+CMD ["advisor", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -303,3 +303,13 @@ def test_the_storage_line_names_index_and_database_without_the_password(
         f"data: {tmp_path}; index: Chroma server 127.0.0.1:8001; "
         "database: postgresql+psycopg://advisor:***@db:5432/advisor"
     )
+
+
+def test_an_empty_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # docker-compose.yml passes optional settings as ${VAR:-}: an empty token must not turn Slack on
+    # (or be refused as a placeholder).
+    monkeypatch.setenv("ADVISOR_DATA_DIR", str(tmp_path / "d"))
+    monkeypatch.setenv("ADVISOR_SLACK__BOT_TOKEN", "")
+    monkeypatch.setenv("ADVISOR_SLACK__SIGNING_SECRET", "")
+    settings = load_settings()
+    assert settings.slack.bot_token is None and not settings.slack.http_enabled

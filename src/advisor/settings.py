@@ -228,8 +228,13 @@ class LimitSettings(_Section):
 
 
 class Settings(BaseSettings):
+    # An empty variable counts as unset: compose files pass optional settings as ${VAR:-}.
     model_config = SettingsConfigDict(
-        env_prefix="ADVISOR_", env_nested_delimiter="__", extra="forbid", validate_default=True
+        env_prefix="ADVISOR_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+        env_ignore_empty=True,
     )
 
     data_dir: Path = Field(
