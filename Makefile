@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup run serve port-free ingest test test-fast lint typecheck unit clean bench browser cluster cluster-tools lock
+.PHONY: setup run serve port-free ingest test test-fast lint typecheck unit clean bench browser cluster cluster-tools lock bench-cluster
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=...)")'
@@ -51,6 +51,10 @@ browser:
 		echo "installing chromium for the widget's browser tests"; \
 		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
 		else sudo apt-get update && sudo apt-get install -y chromium; fi; }
+
+# Two replicas against one through the local cluster's balancer (docs/performance.md).
+bench-cluster: setup cluster-tools
+	$(BIN)/python -m benchmarks.cluster
 
 # Pin the image's dependencies (requirements.lock) to what pip resolves now.
 lock: setup

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from benchmarks.cluster import measure
 from deploy.cluster import BIN, REPO, ClusterPlan, LocalCluster, free_port, running, wait_until
 from deploy.load import SearchLoad
 from tests.cluster.relay import TcpRelay
@@ -66,35 +67,25 @@ def _auth(cluster: LocalCluster) -> dict[str, str]:
     return {"Authorization": f"Bearer {cluster.plan.api_key}"}
 
 
-def _wrk(url: str, key: str, clients: int, seconds: int) -> float:
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "-s", str(REPO / "deploy" / "search.lua"), url],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "ADVISOR_KEY": key},
-        timeout=seconds + 60,
-        check=True,
-    ).stdout
-    assert "Non-2xx" not in out, out
-    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    assert found, out
-    return float(found.group(1))
-
-
 def test_two_replicas_serve_more_than_one(cluster: LocalCluster) -> None:
     if shutil.which("wrk") is None:
         pytest.skip("wrk is not installed (make cluster-tools)")
     ratios = {}
     for clients in (16, 64):
-        two = _wrk(cluster.url, cluster.plan.api_key, clients, 5)
+        two = measure(cluster, clients, 4)
         cluster.admin("disable server replicas/replica2")
         try:
-            one = _wrk(cluster.url, cluster.plan.api_key, clients, 5)
+            one = measure(cluster, clients, 4)
         finally:
             cluster.admin("enable server replicas/replica2")
         wait_until(lambda: len(cluster.up_replicas()) == 2, 10, "replica2 back")
-        ratios[clients] = two / one
-        print(f"\n{clients} clients: two replicas {two:.1f} searches/s, one {one:.1f}: x{two / one:.2f}")
+        assert two["failed"] == one["failed"] == 0
+        rate_two, rate_one = float(two["searches_per_second"]), float(one["searches_per_second"])  # type: ignore[arg-type]
+        ratios[clients] = rate_two / rate_one
+        print(
+            f"\n{clients} clients: two replicas {rate_two:.1f} searches/s, one {rate_one:.1f}: x{ratios[clients]:.2f}"
+        )
+        print(f"  CPU ms per search, one replica: {one['cpu_ms_per_search']}")
     served = {name: int(row["stot"]) for name, row in cluster.servers().items()}
     print(f"requests per replica: {served}")
     assert min(served.values()) > 100
