@@ -142,11 +142,19 @@ class WidgetSettings(_Section):
         default="12/minute", description="Widget chat requests per conversation."
     )
     feedback_rate_limit_per_ip: str = Field(default="30/minute", description="Widget feedback per client IP.")
+    read_rate_limit_per_ip: str = Field(
+        default="60/minute", description="Whole documents a widget opens from its citations, per client IP."
+    )
     rate_limit_storage: str = Field(
         default="memory://", description="limits storage URI: memory:// or redis://host:port[/db]."
     )
 
-    @field_validator("rate_limit_per_ip", "rate_limit_per_conversation", "feedback_rate_limit_per_ip")
+    @field_validator(
+        "rate_limit_per_ip",
+        "rate_limit_per_conversation",
+        "feedback_rate_limit_per_ip",
+        "read_rate_limit_per_ip",
+    )
     @classmethod
     def _valid_rate(cls, value: str) -> str:
         from limits import parse_many

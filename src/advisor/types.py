@@ -34,6 +34,17 @@ QUESTIONS_SECTION = "Questions this answers"
 
 
 @dataclass(frozen=True)
+class DocumentText:
+    """A whole indexed document as readers see it: its sections in order (what a citation opens)."""
+
+    doc_id: str
+    title: str
+    topics: tuple[str, ...]
+    source: str
+    sections: tuple[tuple[str, str], ...]  # (section heading, text)
+
+
+@dataclass(frozen=True)
 class Chunk:
     chunk_id: str  # stable: derived from doc id, heading path and text
     doc_id: str

@@ -179,7 +179,9 @@ def test_a_database_server_down_at_start_means_not_ready_never_a_crash_or_a_500(
         assert ready.status_code == 503
         assert ready.json()["checks"]["database"] is False
         assert "Connection refused" in ready.json()["reason"]
-        searched = http.post("/v1/search", json={"query": "drift"}, headers={"Authorization": f"Bearer {KEY}"})
+        searched = http.post(
+            "/v1/search", json={"query": "drift"}, headers={"Authorization": f"Bearer {KEY}"}
+        )
         assert "database does not answer" in assert_json_error(searched, 503, "not_ready")
         assert searched.headers["retry-after"] == "5"
         assert http.get("/healthz").status_code == 200

@@ -206,3 +206,21 @@ def test_rate_limits_answer_429_with_retry_after(widget_server: Any, storage: st
         stored = [k.decode() for k in client.scan_iter(f"*{api_key_id(key)}*")]
         assert any("chat-ip" in k for k in stored) and any("chat-conversation" in k for k in stored), stored
         client.delete(*stored)
+
+
+def test_a_widget_opens_documents_from_its_origin_within_its_limit(widget_server: Any) -> None:
+    with widget_server(widget={"read_rate_limit_per_ip": "2/minute"}) as server, server.client() as http:
+        own = server.url
+        headers = {"Authorization": f"Bearer {WIDGET_KEY}", "Origin": own}
+        first = http.get("/v1/documents/drift-detection-and-retraining", headers=headers)
+        assert first.status_code == 200, first.text
+        assert first.headers["access-control-allow-origin"] == own
+        assert http.get("/v1/documents/drift-detection-and-retraining", headers=headers).status_code == 200
+        assert_json_error(
+            http.get("/v1/documents/drift-detection-and-retraining", headers=headers), 429, "rate_limited"
+        )
+        foreign = http.get(
+            "/v1/documents/drift-detection-and-retraining",
+            headers={**headers, "Origin": "https://evil.example"},
+        )
+        assert foreign.status_code == 403

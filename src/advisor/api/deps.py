@@ -29,10 +29,12 @@ WIDGET_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/v1/chat"),
         ("POST", "/v1/feedback"),
         ("GET", "/v1/conversations/{conversation_id}"),
+        ("GET", "/v1/documents/{doc_id}"),
     }
 )
 WIDGET_ONLY_REACHES = (
-    "a widget key may only call POST /v1/chat, POST /v1/feedback and GET /v1/conversations/{id}"
+    "a widget key may only call POST /v1/chat, POST /v1/feedback, GET /v1/conversations/{id} "
+    "and GET /v1/documents/{id}"
 )
 
 
@@ -99,15 +101,19 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def caller_for(scope: Scope | None, channel: Channel = "api") -> Callable[[Request, Principal], Caller]:
-    """The dependency that admits a caller with ``scope`` (None: any key) to the route it guards."""
+def caller_for(
+    scope: Scope | tuple[Scope, ...] | None, channel: Channel = "api"
+) -> Callable[[Request, Principal], Caller]:
+    """The dependency that admits a caller with ``scope`` (one of them, for a tuple; None: any key)
+    to the route it guards."""
+    wanted = (scope,) if isinstance(scope, str) else scope
 
     def caller(request: Request, principal: PrincipalDep) -> Caller:
         route = request.scope.get("route")
         if principal.kind == "widget" and (request.method, getattr(route, "path", "")) not in WIDGET_ROUTES:
             raise HTTPException(403, WIDGET_ONLY_REACHES)
-        if scope is not None and not principal.allows(scope):
-            raise HTTPException(403, f"this key lacks the {scope!r} scope")
+        if wanted is not None and not any(principal.allows(s) for s in wanted):
+            raise HTTPException(403, f"this key lacks the {' or '.join(map(repr, wanted))} scope")
         client = request.client.host if request.client else None
         return Caller(principal, "widget" if principal.kind == "widget" else channel, client)
 
@@ -141,6 +147,7 @@ DocsAccess = Annotated[None, Depends(docs_access)]
 MetricsAccess = Annotated[None, Depends(metrics_access)]
 ChatCaller = Annotated[Caller, Depends(caller_for("chat"))]
 SearchCaller = Annotated[Caller, Depends(caller_for("search"))]
+ReaderCaller = Annotated[Caller, Depends(caller_for(("chat", "search")))]
 FeedbackCaller = Annotated[Caller, Depends(caller_for("feedback"))]
 AdminCaller = Annotated[Caller, Depends(caller_for("admin"))]
 OpenAICaller = Annotated[Caller, Depends(caller_for("chat", "openai"))]

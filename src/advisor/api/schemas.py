@@ -15,7 +15,7 @@ from advisor.chat.model import (
     SearchResult,
     TurnResult,
 )
-from advisor.types import Citation
+from advisor.types import Citation, DocumentText
 
 # Blank text is rejected (422) rather than answered.
 NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -156,3 +156,29 @@ class FeedbackIn(RequestBody):
 class FeedbackOut(BaseModel):
     id: int
     status: Literal["stored"] = "stored"
+
+
+class DocumentSectionOut(BaseModel):
+    section: str
+    text: str
+
+
+class DocumentOut(BaseModel):
+    """A whole document of the guidance, its sections in order."""
+
+    doc_id: str
+    title: str
+    topics: list[str]
+    source: str
+    sections: list[DocumentSectionOut]
+
+    @classmethod
+    def of(cls, document: DocumentText) -> DocumentOut:
+        sections = [DocumentSectionOut(section=name, text=text) for name, text in document.sections]
+        return cls(
+            doc_id=document.doc_id,
+            title=document.title,
+            topics=list(document.topics),
+            source=document.source,
+            sections=sections,
+        )

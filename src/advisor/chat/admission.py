@@ -71,6 +71,10 @@ class Admission:
     def feedback(self, caller: Caller) -> None:
         self._rate_limiter.admit(caller, "feedback")
 
+    def read(self, caller: Caller) -> None:
+        self._rate_limiter.admit(caller, "read")
+        self.ready()
+
     # -- single checks ---------------------------------------------------------------------------
 
     def message_limit(self, caller: Caller) -> int:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Action = Literal["chat", "feedback"]
+Action = Literal["chat", "feedback", "read"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class RateLimiter:
             "chat-ip": parse_many(widget.rate_limit_per_ip),
             "chat-conversation": parse_many(widget.rate_limit_per_conversation),
             "feedback-ip": parse_many(widget.feedback_rate_limit_per_ip),
+            "read-ip": parse_many(widget.read_rate_limit_per_ip),
         }
 
     def admit(self, caller: Caller, action: Action, conversation_id: str | None = None) -> None:
@@ -48,8 +49,8 @@ class RateLimiter:
             return
         key = caller.key_id or "-"
         address = caller.client_address or "unknown"
-        if action == "feedback":
-            self._raise_if_refused(self.hit("feedback-ip", key, address))
+        if action in ("feedback", "read"):
+            self._raise_if_refused(self.hit(f"{action}-ip", key, address))
             return
         self._raise_if_refused(self.hit("chat-ip", key, address))
         if conversation_id:

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from advisor.chat.errors import AnswerFailed, NotReady
+from advisor.chat.errors import AnswerFailed, NotFound, NotReady
 from advisor.chat.model import (
     Caller,
     ChatEvent,
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from advisor.chat.pipeline import TurnPipeline
     from advisor.observability import Metrics
     from advisor.retrieval.retriever import Retriever
+    from advisor.types import DocumentText
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,14 @@ class ChatService:
             log.exception("search failed")
             raise AnswerFailed(f"search failed: {type(exc).__name__}; please try again") from None
         return SearchResult(tuple(found.passages), found.in_scope)
+
+    def document(self, doc_id: str, caller: Caller) -> DocumentText:
+        """A whole document of the guidance, e.g. the one a citation came from."""
+        self.admission.read(caller)
+        found = self._retriever.document(doc_id)
+        if found is None:
+            raise NotFound(f"no document {doc_id!r} in the guidance")
+        return found
 
     def conversation(self, conversation_id: str, caller: Caller) -> ConversationView:
         return self._conversations.view(conversation_id, caller)

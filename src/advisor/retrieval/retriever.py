@@ -22,7 +22,7 @@ from advisor.retrieval.index_contents import (
 )
 from advisor.retrieval.names import unknown_names
 from advisor.retrieval.ranking import Candidate, mmr, to_passage
-from advisor.types import QUESTIONS_SECTION, Passage
+from advisor.types import QUESTIONS_SECTION, DocumentText, Passage
 
 if TYPE_CHECKING:
     from advisor.components.embedder import Embedder, Vector
@@ -156,6 +156,22 @@ class Retriever:
         snap = self._current()
         rows = (snap.metadatas[i] for i in snap.doc_chunks.get(doc_id, []))
         return [(str(meta.get("section", "")), str(meta.get("text", ""))) for meta in rows]
+
+    def document(self, doc_id: str) -> DocumentText | None:
+        """The indexed document with this id, its user questions left out; None when unknown."""
+        snap = self._current()
+        rows = [snap.metadatas[i] for i in snap.doc_chunks.get(doc_id, [])]
+        rows = [meta for meta in rows if meta.get("section") != QUESTIONS_SECTION]
+        if not rows:
+            return None
+        first = rows[0]
+        return DocumentText(
+            doc_id=doc_id,
+            title=str(first.get("title", "")),
+            topics=tuple(str(t) for t in first.get("topics") or [] if t),
+            source=str(first.get("source", "")),
+            sections=tuple((str(meta.get("section", "")), str(meta.get("text", ""))) for meta in rows),
+        )
 
     def known_topics(self) -> set[str]:
         return set(self._current().topic_members)
