@@ -18,8 +18,12 @@ from typing import Any
 import pytest
 
 from advisor.app import create_app
-from tests.plugins.advisor_app import REPO, LiveServer, free_port, serve_app
+from advisor.settings import load_settings
+from tests.api.helpers import llm_settings
+from tests.fakes.openai_server import FakeOpenAIServer
+from tests.plugins.advisor_app import KNOWLEDGE, REPO, LiveServer, free_port, serve_app
 from tests.plugins.fast import FastContainer
+from tests.widget.browser_app import ANSWER, API_KEY, PARTNER_KEY, QUESTION
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -108,3 +112,58 @@ def chromium_browser() -> Iterator[Any]:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture(scope="session")
+def partner_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """Another site (another port, so another origin) that is allowed to embed the widget."""
+    directory = tmp_path_factory.mktemp("partner-site")
+    with page_server(directory) as url:
+        yield directory, url
+
+
+@pytest.fixture(scope="session")
+def app_server(
+    indexed_data_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_openai_server: FakeOpenAIServer,
+    partner_site: tuple[Path, str],
+) -> Iterator[LiveServer]:
+    """API keys on (so pages must use widget keys); a widget key for the app's own origin (the demo
+    page) and one for the partner site."""
+    data_dir = tmp_path_factory.mktemp("widget-browser") / "data"
+    shutil.copytree(indexed_data_dir, data_dir)
+
+    def settings_for(origin: str) -> Any:
+        return load_settings(
+            data_dir=data_dir,
+            knowledge_dir=KNOWLEDGE,
+            api={"keys": [API_KEY]},
+            llm=llm_settings(fake_openai_server),
+            widget={
+                "keys": widget_keys(origin) + widget_keys(partner_site[1], key=PARTNER_KEY, name="partner"),
+                "rate_limit_per_conversation": "2/minute",  # a conversation's 4th question is refused
+            },
+        )
+
+    with serve_on_port(settings_for) as server:
+        # One answer first, so the model, the index and the LLM client are loaded before any test.
+        fake_openai_server.reply_with(ANSWER)
+        with server.client(headers={"Authorization": f"Bearer {API_KEY}"}) as http:
+            assert http.post("/v1/chat", json={"message": QUESTION}).status_code == 200
+        fake_openai_server.reset()
+        yield server
+
+
+@pytest.fixture
+def new_page(chromium_browser: Any) -> Iterator[Any]:
+    contexts: list[Any] = []
+
+    def make(width: int = 1280, height: int = 800) -> Any:
+        context = chromium_browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()

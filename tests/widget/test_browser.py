@@ -1,121 +1,29 @@
 """The widget in a real browser: Playwright drives Debian's headless Chromium against the live app.
 
-One app (real Chroma, real embeddings, the LLM path talking to the fake OpenAI-protocol server) and
-one browser serve the whole module; each test gets a fresh browser context (its own localStorage).
+One app for the session (real Chroma, real embeddings, the LLM path talking to the fake
+OpenAI-protocol server; tests/widget/conftest.py) and one browser per module; each test gets a fresh
+browser context (its own localStorage).
 """
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from advisor.settings import load_settings
-from tests.api.helpers import OFF_TOPIC_QUESTION, llm_settings, user_prompt
+from tests.api.helpers import OFF_TOPIC_QUESTION, user_prompt
 from tests.fakes.openai_server import FakeOpenAIServer
-from tests.plugins.advisor_app import KNOWLEDGE, LiveServer
-from tests.widget.conftest import WIDGET_KEY, page_server, serve_on_port, widget_keys
-
-API_KEY = "test-api-key-browser-0123456789"
-INITIATIVE = "a churn model, data in three CRMs, two data scientists, no MLOps"
-QUESTION = "Our churn model works in a notebook but never reached production. What are we missing?"
-ANSWER = (
-    "Your team is missing the path from notebook to production, not a better model [1].\n"
-    "1. **Refactor the notebook into a tested package** so training and serving share features [1].\n"
-    "2. **Add a training pipeline and a serving path** before tuning the model further [2].\n"
-    "3. **Agree who owns the model after launch** and budget for it [3]."
+from tests.plugins.advisor_app import LiveServer
+from tests.widget.browser_app import (
+    ANSWER,
+    API_KEY,
+    HOSTILE,
+    INITIATIVE,
+    PARTNER_KEY,
+    QUESTION,
+    open_widget,
+    shadow_focus,
 )
-HOSTILE = (
-    "Roll out behind a canary first [1].\n\n"
-    '<script>window.__pwned = "script"</script> '
-    '<img src="http://127.0.0.1:9/x.png" onerror="window.__pwned = \'img\'"> '
-    "![diagram](http://127.0.0.1:9/diagram.png) [docs](javascript:alert(1)) *then* widen it [2]."
-)
-
-
-PARTNER_KEY = "wk_test-partner-site-key-0123456789"
-
-
-@pytest.fixture(scope="module")
-def partner_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
-    """Another site (another port, so another origin) that is allowed to embed the widget."""
-    directory = tmp_path_factory.mktemp("partner-site")
-    with page_server(directory) as url:
-        yield directory, url
-
-
-@pytest.fixture(scope="module")
-def app_server(
-    indexed_data_dir: Path,
-    tmp_path_factory: pytest.TempPathFactory,
-    fake_openai_server: FakeOpenAIServer,
-    partner_site: tuple[Path, str],
-) -> Iterator[LiveServer]:
-    """API keys on (so pages must use widget keys); a widget key for the app's own origin (the demo
-    page) and one for the partner site."""
-    data_dir = tmp_path_factory.mktemp("widget-browser") / "data"
-    shutil.copytree(indexed_data_dir, data_dir)
-
-    def settings_for(origin: str) -> Any:
-        return load_settings(
-            data_dir=data_dir,
-            knowledge_dir=KNOWLEDGE,
-            api={"keys": [API_KEY]},
-            llm=llm_settings(fake_openai_server),
-            widget={
-                "keys": widget_keys(origin) + widget_keys(partner_site[1], key=PARTNER_KEY, name="partner"),
-                "rate_limit_per_conversation": "2/minute",  # a conversation's 4th question is refused
-            },
-        )
-
-    with serve_on_port(settings_for) as server:
-        # One answer first, so the model, the index and the LLM client are loaded before any test.
-        fake_openai_server.reply_with(ANSWER)
-        with server.client(headers={"Authorization": f"Bearer {API_KEY}"}) as http:
-            assert http.post("/v1/chat", json={"message": QUESTION}).status_code == 200
-        fake_openai_server.reset()
-        yield server
-
-
-@pytest.fixture
-def new_page(chromium_browser: Any) -> Iterator[Any]:
-    contexts: list[Any] = []
-
-    def make(width: int = 1280, height: int = 800) -> Any:
-        context = chromium_browser.new_context(viewport={"width": width, "height": height})
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def open_widget(page: Any) -> Any:
-    from playwright.sync_api import expect
-
-    page.get_by_role("button", name="Open Ask Advisor").click()
-    dialog = page.get_by_role("dialog", name="Ask Advisor")
-    expect(dialog).to_be_visible()
-    return dialog
-
-
-def shadow_focus(page: Any) -> str:
-    """What has focus inside the widget: its class, text or label ("" when focus is elsewhere)."""
-    return str(
-        page.evaluate(
-            """() => {
-                const host = document.querySelector('[data-advisor-widget]');
-                const el = document.activeElement === host ? host.shadowRoot.activeElement : null;
-                if (!el) return '';
-                const inPanel = el.closest('.panel') ? 'panel:' : '';
-                return inPanel + (el.getAttribute('aria-label') || el.id || el.textContent.trim() || el.className);
-            }"""
-        )
-    )
+from tests.widget.conftest import WIDGET_KEY, page_server
 
 
 def test_a_conversation_streams_cites_takes_feedback_and_survives_a_reload(
@@ -195,7 +103,7 @@ def test_a_conversation_streams_cites_takes_feedback_and_survives_a_reload(
     expect(dialog.locator(".initiative-note")).to_contain_text(INITIATIVE)
     expect(dialog.get_by_label("Your question")).to_be_visible()
 
-    dialog.get_by_role("button", name="Start a new conversation").click()
+    dialog.get_by_role("button", name="New chat").click()
     expect(dialog.locator(".msg")).to_have_count(0)
     expect(dialog.get_by_label("Tell us about your initiative")).to_be_focused()
     assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('advisor-widget:')).length") == 0
@@ -227,7 +135,7 @@ def test_keyboard_only_an_abstention_on_a_narrow_screen(
         focus = shadow_focus(page)
         assert focus.startswith("panel:"), focus
         seen.add(focus)
-    assert {"panel:Start a new conversation", "panel:Close the chat", "panel:Skip"} <= seen, seen
+    assert {"panel:New chat", "panel:Close the chat", "panel:Skip"} <= seen, seen
     for _ in range(8):
         page.keyboard.press("Shift+Tab")
         assert shadow_focus(page).startswith("panel:")
@@ -238,9 +146,10 @@ def test_keyboard_only_an_abstention_on_a_narrow_screen(
     assert shadow_focus(page) == "panel:advisor-question"
     page.keyboard.type(OFF_TOPIC_QUESTION)
     page.keyboard.press("Enter")
-    notice = dialog.locator(".notice.abstained")
+    notice = dialog.locator(".msg.assistant.abstained")
     expect(notice).to_be_visible(timeout=20_000)
-    expect(notice).to_contain_text("did not guess")
+    expect(notice).to_contain_text("won't guess")
+    assert notice.locator(".notice").count() == 0  # said once, by the answer itself
     assert dialog.locator(".msg.assistant .sources").count() == 0
     assert fake_openai.chat_requests == []  # abstained before any model call
     page.screenshot(path=str(screenshots / "widget-320px.png"))
@@ -393,7 +302,7 @@ def test_a_rate_limited_question_tells_the_visitor_when_to_retry(
     for turn in range(1, 4):  # the first turn opens the conversation, two more fit the limit
         question.fill(f"{OFF_TOPIC_QUESTION} ({turn})")
         question.press("Enter")
-        expect(dialog.locator(".msg.assistant .notice.abstained")).to_have_count(turn, timeout=20_000)
+        expect(dialog.locator(".msg.assistant.abstained")).to_have_count(turn, timeout=20_000)
     question.fill(OFF_TOPIC_QUESTION)
     question.press("Enter")
     alert = dialog.get_by_role("alert")

@@ -4,7 +4,10 @@ rate limits (memory and Redis storage) and the widget's message length limit."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -224,3 +227,16 @@ def test_a_widget_opens_documents_from_its_origin_within_its_limit(widget_server
             headers={**headers, "Origin": "https://evil.example"},
         )
         assert foreign.status_code == 403
+
+
+def test_the_assembled_script_is_valid_javascript(widget_server: Any, tmp_path: Path) -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    with widget_server() as server, server.client() as http:
+        script = tmp_path / "widget.js"
+        script.write_bytes(http.get("/widget.js").content)
+    checked = subprocess.run([node, "--check", str(script)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    text = script.read_text()
+    assert text.count('"use strict"') == 1 and text.rstrip().endswith("})();")  # one scope for all parts

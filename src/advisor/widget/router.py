@@ -18,9 +18,25 @@ _HERE = Path(__file__).resolve().parent
 _TYPES = {"widget.js": "text/javascript; charset=utf-8", "widget.css": "text/css; charset=utf-8"}
 
 
+# widget.js is one script assembled from its parts (static/parts/), in this order, inside one function
+# scope: the parts share it, and nothing but window.AdvisorWidget reaches the host page.
+_SCRIPT_PARTS = ("dom.js", "markdown.js", "main.js", "reader.js")
+_SCRIPT_HEAD = """/* Advisor chat widget: one <script src=".../widget.js" data-advisor-url=... defer> tag embeds it.
+ * Plain JavaScript, no dependencies, no build step. Everything is rendered inside a shadow root with
+ * DOM APIs and textContent: answer text is never parsed as HTML. */
+(() => {
+"use strict";
+"""
+
+
+def _script() -> bytes:
+    parts = [(_HERE / "static" / "parts" / name).read_text() for name in _SCRIPT_PARTS]
+    return (_SCRIPT_HEAD + "\n".join(parts) + "})();\n").encode()
+
+
 @lru_cache(maxsize=4)
 def _asset(name: str) -> tuple[bytes, str]:
-    data = (_HERE / "static" / name).read_bytes()
+    data = _script() if name == "widget.js" else (_HERE / "static" / name).read_bytes()
     return data, '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
 
 

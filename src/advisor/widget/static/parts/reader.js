@@ -1,0 +1,35 @@
+/* Widget part: the whole document behind a citation, read inside the panel. */
+// -- Reading a whole source document -------------------------------------------------------------
+async function openDocument(citation, opener) {
+  showError("");
+  let doc;
+  try {
+    const res = await fetch(`${base}/v1/documents/${encodeURIComponent(citation.doc_id)}`, { headers: headers() });
+    if (!res.ok) throw new Error(await failure(res));
+    doc = await res.json();
+  } catch (err) {
+    showError(err instanceof TypeError ? "Advisor could not be reached from this page." : err.message);
+    return;
+  }
+  readerOpener = opener;
+  readerTitle.textContent = doc.title;
+  const plain = (n) => h("span", { class: "marker" }, `[${n}]`);
+  let cited = null;
+  readerText.replaceChildren(...doc.sections.map((section) => {
+    const part = h("section", {}, section.section ? h("h4", {}, section.section) : null, renderMarkdown(section.text, plain));
+    if (!cited && section.section === citation.section) { cited = part; part.classList.add("cited"); }
+    return part;
+  }));
+  body.hidden = composer.hidden = true;
+  reader.hidden = false;
+  reader.scrollTop = cited ? cited.offsetTop - reader.offsetTop : 0;
+  readerTitle.focus({ preventScroll: true });
+  announce(`Showing the document ${doc.title}.`);
+}
+function closeReader() {
+  reader.hidden = true;
+  body.hidden = false;
+  showStep();
+  if (readerOpener) readerOpener.focus();
+  readerOpener = null;
+}
