@@ -74,9 +74,13 @@ class UnexpectedErrorMiddleware:
 
 
 def _database_unavailable(exc: Exception) -> bool:
+    """A database server that does not answer (refused, reset, timed out). SQLite is a local file:
+    its errors ("no such table") are faults to log, not an outage to wait out."""
+    import sqlite3
+
     from sqlalchemy.exc import OperationalError
 
-    return isinstance(exc, OperationalError)
+    return isinstance(exc, OperationalError) and not isinstance(exc.orig, sqlite3.Error)
 
 
 class RequestIdMiddleware:
