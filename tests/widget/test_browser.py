@@ -68,7 +68,7 @@ def test_a_conversation_streams_cites_takes_feedback_and_survives_a_reload(
     expect(answer.locator(".sources li")).to_have_count(3)
     assert answer.locator("button.cite").count() == 4  # [1] [1] [2] [3]
     announced = page.evaluate("window.__announced")
-    assert len(announced) <= 3 and announced[-1].startswith("Advisor answered:"), announced
+    assert announced == ["Advisor is answering…", "Answer ready, 3 steps, 3 sources."], announced
 
     # Open a source from its marker: the details open on title, section and snippet.
     answer.get_by_role("button", name="Source 2:", exact=False).first.click()

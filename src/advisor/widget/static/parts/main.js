@@ -61,7 +61,9 @@ composer.append(stopButton);
 const readerTitle = h("h3", { id: "advisor-reader-title", tabindex: "-1" });
 const readerText = h("div", { class: "reader-text" });
 const readerBack = h("button", { type: "button", class: "back", on: { click: () => closeReader() } }, "Back to the conversation");
-const reader = h("section", { class: "reader", hidden: true, "aria-labelledby": readerTitle.id }, readerBack, readerTitle, readerText);
+// The back button and the title stay in view; the text scrolls (to the cited section first).
+const reader = h("section", { class: "reader", hidden: true, "aria-labelledby": readerTitle.id },
+  h("div", { class: "reader-head" }, readerBack, readerTitle), readerText);
 const body = h("div", { class: "body" }, h("p", { class: "greeting" }, cfg.greeting), initiativeNote, initiativeForm, messages, suggestions, errorBox);
 const panel = h("section", {
   class: "panel", id: ids.panel, role: cfg.inline ? "region" : "dialog", "aria-modal": cfg.inline ? false : "true",
@@ -213,12 +215,12 @@ function feedbackFor(messageId) {
 function scrollDown() { body.scrollTop = body.scrollHeight; }
 // A new answer is read from its start: the question that led to it goes to the top of the panel.
 function scrollToStart(el) { body.scrollTop += el.getBoundingClientRect().top - body.getBoundingClientRect().top - 8; }
-// What a screen reader hears when an answer is done: its blocks as sentences, never glued together.
+// What a screen reader hears when an answer is done: a short status, never the whole text (which is
+// in the conversation, where it can be read at the reader's own pace).
 function spoken(state) {
-  const blocks = [...state.content.querySelectorAll("p, li, h3")].map((b) => b.textContent.trim()).filter(Boolean);
-  const text = blocks.map((t) => (/[.!?:]$/.test(t) ? t : `${t}.`)).join(" ");
-  const sources = state.citations.length ? ` ${state.citations.length} sources are listed after the answer.` : "";
-  return `Advisor answered: ${text.length > 600 ? `${text.slice(0, 600).replace(/\s\S*$/, "")}…` : text}${sources}`;
+  const count = (n, one) => (n ? `${n} ${one}${n === 1 ? "" : "s"}` : "");
+  const parts = [count(state.content.querySelectorAll("li").length, "step"), count(state.citations.length, "source")];
+  return ["Answer ready", ...parts.filter(Boolean)].join(", ") + ".";
 }
 
 // -- Talking to the service ----------------------------------------------------------------------
@@ -322,7 +324,7 @@ function handleEvent(block, state) {
     conversationId = event.conversation_id;
     storage.set(conversationId);
     finishAnswer(state, event);
-    announce(event.abstained ? "Advisor found nothing in its guidance that answers this." : spoken(state));
+    announce(event.abstained ? "No answer: the guidance does not cover this question." : spoken(state));
     return true;
   }
   return false;

@@ -22,7 +22,7 @@ async function openDocument(citation, opener) {
   }));
   body.hidden = composer.hidden = true;
   reader.hidden = false;
-  reader.scrollTop = cited ? cited.offsetTop - reader.offsetTop : 0;
+  readerText.scrollTop = cited ? cited.offsetTop - 8 : 0; // offsetTop within .reader-text (positioned)
   readerTitle.focus({ preventScroll: true });
   announce(`Showing the document ${doc.title}.`);
 }
