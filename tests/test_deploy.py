@@ -102,3 +102,20 @@ def test_the_image_installs_every_dependency_at_a_pinned_version() -> None:
     assert not missing, f"not in requirements.lock (run make lock): {missing}"
     dockerfile = (REPO / "Dockerfile").read_text()
     assert "pip install --no-deps --requirement requirements.lock" in dockerfile
+
+
+def test_the_kubernetes_manifest_is_valid_against_the_schemas() -> None:
+    validator = Path(sys.executable).with_name("kubernetes-validate")
+    if not validator.is_file():
+        pytest.skip("kubernetes-validate is not installed")
+    manifest = REPO / "deploy" / "kubernetes" / "advisor.yaml"
+    done = subprocess.run(
+        [str(validator), "--strict", "--quiet", str(manifest)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    kinds = {doc["kind"]: doc for doc in yaml.safe_load_all(manifest.read_text())}
+    assert {"Job", "Deployment", "Service", "ConfigMap"} <= set(kinds)
+    (container,) = kinds["Deployment"]["spec"]["template"]["spec"]["containers"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["command"][:2] == ["advisor", "serve"]
+    assert kinds["Job"]["spec"]["template"]["spec"]["containers"][0]["command"] == ["advisor", "ingest"]
