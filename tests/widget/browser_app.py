@@ -47,3 +47,15 @@ def shadow_focus(page: Any) -> str:
             }"""
         )
     )
+
+
+def record_announcements(page: Any) -> None:
+    """From now on, collect what the widget's live region says in window.__announced."""
+    page.evaluate(
+        """() => {
+            const live = document.querySelector('[data-advisor-widget]').shadowRoot.getElementById('advisor-live');
+            window.__announced = [];
+            new MutationObserver(() => live.textContent && window.__announced.push(live.textContent))
+                .observe(live, {childList: true, characterData: true, subtree: true});
+        }"""
+    )

@@ -21,6 +21,7 @@ from tests.widget.browser_app import (
     PARTNER_KEY,
     QUESTION,
     open_widget,
+    record_announcements,
     shadow_focus,
 )
 from tests.widget.conftest import WIDGET_KEY, page_server
@@ -42,14 +43,7 @@ def test_a_conversation_streams_cites_takes_feedback_and_survives_a_reload(
     dialog.get_by_label("Tell us about your initiative").fill(INITIATIVE)
     dialog.get_by_role("button", name="Continue").click()
     expect(dialog.locator(".initiative-note")).to_contain_text(INITIATIVE)
-    page.evaluate(
-        """() => {  // record what the live region announces while the answer streams
-            const live = document.querySelector('[data-advisor-widget]').shadowRoot.getElementById('advisor-live');
-            window.__announced = [];
-            new MutationObserver(() => live.textContent && window.__announced.push(live.textContent))
-                .observe(live, {childList: true, characterData: true, subtree: true});
-        }"""
-    )
+    record_announcements(page)  # what the live region says while the answer streams
     dialog.get_by_label("Your question").fill(QUESTION)
     dialog.get_by_role("button", name="Send").click()
 

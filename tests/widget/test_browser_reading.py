@@ -13,7 +13,7 @@ import pytest
 
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.plugins.advisor_app import REPO, LiveServer
-from tests.widget.browser_app import ANSWER, QUESTION, open_widget, shadow_focus
+from tests.widget.browser_app import ANSWER, QUESTION, open_widget, record_announcements, shadow_focus
 
 WITH_HEADINGS = (
     "Start with the path to production [1].\n\n"
@@ -54,14 +54,7 @@ def test_headings_a_short_status_for_screen_readers_and_tap_targets(
     fake_openai.reply_with(WITH_HEADINGS)
     page = new_page(360, 740)
     dialog = _start(page, app_server.url)
-    page.evaluate(
-        """() => {
-            const live = document.querySelector('[data-advisor-widget]').shadowRoot.getElementById('advisor-live');
-            window.__announced = [];
-            new MutationObserver(() => live.textContent && window.__announced.push(live.textContent))
-                .observe(live, {childList: true, characterData: true, subtree: true});
-        }"""
-    )
+    record_announcements(page)
     answer = _ask(dialog, QUESTION)
     expect(answer.get_by_role("heading", level=3, name="First steps")).to_be_visible()
     expect(answer.get_by_role("heading", level=3, name="Who owns it")).to_be_visible()
