@@ -74,7 +74,7 @@ cluster: setup cluster-tools
 	$(BIN)/python -m deploy.cluster --port $(CLUSTER_PORT)
 
 unit: setup browser cluster-tools
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 # Set up, then lint, type-check and run the whole suite.
 test: lint typecheck unit

@@ -215,7 +215,8 @@ def test_ingest_of_a_small_corpus_prints_the_summary_and_indexes_it(
     container = fast_container(fresh_vectors=True, data_dir=tmp_path / "data", knowledge_dir=corpus)
     done = invoke(container, "ingest", str(corpus))
     assert done.exit_code == 0, done.output
-    assert done.stderr == f"advisor: {container.settings.storage_line()}\n"  # the one line on where it wrote
+    # Where it wrote, and which named sources it read.
+    assert done.stderr == f"advisor: {container.settings.storage_line()}\nsources: knowledge ({corpus})\n"
     summary = SUMMARY.fullmatch(done.stdout.strip())
     assert summary is not None, done.stdout
     added, updated, unchanged, removed, skipped, chunks, embedded = map(int, summary.groups())
@@ -240,6 +241,38 @@ def test_ingest_of_a_small_corpus_prints_the_summary_and_indexes_it(
     assert summary.group(6) == summary.group(7) == str(chunks)
 
 
+def test_ingesting_another_folder_keeps_the_bundled_corpus_searchable(
+    fast_container: FastContainer, invoke: Invoke, tmp_path: Path
+) -> None:
+    container = fast_container(fresh_vectors=True, data_dir=tmp_path / "data")
+    assert invoke(container, "ingest").exit_code == 0
+    other = write_small_corpus(tmp_path / "team-notes")
+    done = invoke(container, "ingest", str(other))
+    assert done.exit_code == 0, done.output
+    assert f"sources: team-notes ({other})" in done.stderr
+    assert f"{len(SMALL_CORPUS)} added" in done.stdout and "0 removed" in done.stdout
+    assert "kept from other sources" in done.stdout
+
+    def top_doc(query: str) -> str:
+        found = json.loads(invoke(container, "search", query, "--json", "-k", "3").stdout)
+        return str(found["results"][0]["doc_id"])
+
+    assert top_doc("How do we roll back a canary release?") == "release-strategies"  # bundled, still there
+    assert top_doc("annotator agreement") in {d.removesuffix(".md") for d in SMALL_CORPUS}
+
+    listed = json.loads(invoke(container, "sources", "list", "--json").stdout)
+    assert {row["name"]: row["documents"] for row in listed}["team-notes"] == len(SMALL_CORPUS)
+    refused = invoke(container, "sources", "remove", "team-notes")  # no terminal, no --yes
+    assert refused.exit_code == 2 and "--yes" in refused.stderr
+    removed = invoke(container, "sources", "remove", "team-notes", "--yes")
+    assert removed.exit_code == 0, removed.output
+    assert f"{len(SMALL_CORPUS)} documents will leave the index" in removed.stdout
+    assert [row["name"] for row in json.loads(invoke(container, "sources", "list", "--json").stdout)] == [
+        "knowledge"
+    ]
+    assert top_doc("How do we roll back a canary release?") == "release-strategies"
+
+
 def test_ingest_names_a_malformed_file_and_exits_1(
     fast_container: FastContainer, invoke: Invoke, tmp_path: Path
 ) -> None:
@@ -250,7 +283,8 @@ def test_ingest_names_a_malformed_file_and_exits_1(
     container = fast_container(fresh_vectors=True, data_dir=tmp_path / "data")
     done = invoke(container, "ingest", str(corpus))
     assert done.exit_code == 1, done.output
-    where, *problems = done.stderr.splitlines()
+    where, sources, *problems = done.stderr.splitlines()
+    assert sources.startswith("sources: corpus (")
     assert where == f"advisor: {container.settings.storage_line()}"  # which index it writes, first
     assert len(problems) == 1 and problems[0].startswith("skipped "), done.stderr
     assert "broken.md" in problems[0] and "topics" in problems[0]

@@ -15,6 +15,7 @@ from advisor.cli.corpus import corpus_app
 from advisor.cli.eval import eval_command
 from advisor.cli.keys import keys_app
 from advisor.cli.slack import slack_app
+from advisor.cli.sources import sources_app
 from advisor.cli.widget import widget_app
 
 app = typer.Typer(
@@ -50,6 +51,7 @@ app.add_typer(corpus_app, name="corpus")
 app.command("eval")(eval_command)
 app.add_typer(widget_app, name="widget")
 app.add_typer(keys_app, name="keys")
+app.add_typer(sources_app, name="sources")
 app.add_typer(slack_app, name="slack")
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -58,18 +60,38 @@ _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 @app.command()
 def ingest(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="Files or folders; default the knowledge folder.")
+        list[Path] | None,
+        typer.Argument(help="Folders (or files) to add or refresh as sources; default: every source."),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", "-n", help="Source name for PATHS (default: each folder's name).")
     ] = None,
     force: Annotated[bool, typer.Option(help="Re-embed every document even if unchanged.")] = False,
 ) -> None:
-    """Index documents (Markdown, text, HTML, PDF) incrementally and atomically."""
+    """Index documents (Markdown, text, HTML, PDF) incrementally and atomically. Each folder is a named
+    source: ingesting one never removes another's documents (`advisor sources remove` does)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from advisor.ingest.indexer import IngestError
+    from advisor.ingest.sources import SourceNameError, describe, name_sources, registered_sources
 
     container = common.build_container()
     common.say_storage(container.settings)
-    targets = paths or [container.settings.knowledge_dir]
+    knowledge_dir = container.settings.knowledge_dir
+    for path in paths or ():
+        if not path.exists():
+            fail(f"{path}: no such file or directory")
+    try:
+        sources = (
+            name_sources(paths, knowledge_dir, name)
+            if paths
+            else registered_sources(container.index_repository.sources(), knowledge_dir)
+        )
+    except SourceNameError as exc:
+        fail(str(exc))
+    if name is not None and not paths:
+        fail("--name names the source of the PATHS given; give at least one")
+    typer.echo(f"sources: {describe(sources)}", err=True)
     with Progress(
         TextColumn("embedding"),
         BarColumn(),
@@ -80,8 +102,8 @@ def ingest(
     ) as progress:
         task = progress.add_task("embed", total=None)
         try:
-            report = container.indexer.ingest(
-                targets,
+            report = container.indexer.ingest_sources(
+                sources,
                 force=force,
                 on_progress=lambda done, total: progress.update(task, completed=done, total=total),
             )

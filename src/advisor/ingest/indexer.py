@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +22,9 @@ from filelock import FileLock, Timeout
 from advisor.corpus.loaders import LoaderError, discover_files, load_document
 from advisor.corpus.taxonomy import load_topics
 from advisor.ingest.chunking import chunk_document
+from advisor.ingest.sources import encode_paths, name_sources
 from advisor.retrieval.index_contents import encode, read_collection
-from advisor.store.records import IndexedDocumentRecord
+from advisor.store.records import CorpusSourceRecord, IndexedDocumentRecord
 from advisor.types import QUESTIONS_SECTION, Chunk, LoadedDocument
 
 if TYPE_CHECKING:
@@ -55,11 +56,13 @@ class IngestReport:
     collection: str = ""
     switched: bool = False
     full_rebuild: bool = False
+    other_sources: int = 0  # documents of sources this run did not touch, kept as they were
 
     def summary(self) -> str:
+        kept = f", {self.other_sources} kept from other sources" if self.other_sources else ""
         return (
             f"documents: {self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{self.removed} removed, {len(self.skipped)} skipped; chunks: {self.chunks} "
+            f"{self.removed} removed, {len(self.skipped)} skipped{kept}; chunks: {self.chunks} "
             f"({self.embedded_chunks} embedded); {self.seconds:.1f} s"
         )
 
@@ -97,7 +100,29 @@ class Indexer:
         self._store = store
 
     def ingest(
-        self, paths: Sequence[Path], *, force: bool = False, on_progress: ProgressCallback | None = None
+        self,
+        paths: Sequence[Path],
+        *,
+        force: bool = False,
+        on_progress: ProgressCallback | None = None,
+        name: str | None = None,
+    ) -> IngestReport:
+        """Index ``paths`` as named sources (see advisor.ingest.sources): each folder's documents
+        replace that source's; the documents of every other source stay as they are."""
+        sources = name_sources(paths, self._settings.knowledge_dir, name)
+        return self.ingest_sources(sources, force=force, on_progress=on_progress)
+
+    def remove_source(self, name: str) -> IngestReport:
+        """Drop a source and its documents from the index (a new collection without them)."""
+        return self.ingest_sources({}, drop=(name,))
+
+    def ingest_sources(
+        self,
+        sources: Mapping[str, Sequence[Path]],
+        *,
+        drop: Sequence[str] = (),
+        force: bool = False,
+        on_progress: ProgressCallback | None = None,
     ) -> IngestReport:
         self._settings.data_dir.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(self._settings.lock_path))
@@ -108,9 +133,33 @@ class Indexer:
                 f"another ingest holds the lock {self._settings.lock_path}; wait for it to finish"
             ) from None
         try:
-            return self._ingest_locked(paths, force=force, on_progress=on_progress)
+            return self._ingest_locked(sources, drop, force=force, on_progress=on_progress)
         finally:
             lock.release()
+
+    def _load_sources(
+        self, sources: Mapping[str, Sequence[Path]], report: IngestReport
+    ) -> tuple[list[LoadedDocument], set[tuple[str, str]], dict[str, str]]:
+        """Every source's documents, the (source name, file) pairs that failed to load, and each
+        document's source name. An id already taken by an earlier source is skipped."""
+        docs: list[LoadedDocument] = []
+        failed: set[tuple[str, str]] = set()
+        origin: dict[str, str] = {}
+        for name, paths in sources.items():
+            try:
+                loaded, broken = self._load(paths, report)
+            except IngestError as exc:
+                raise IngestError(f"source {name!r}: {exc}") from None
+            failed |= {(name, source) for source in broken}
+            for doc in loaded:
+                if doc.doc_id in origin:
+                    report.skipped.append(
+                        f"{doc.source}: duplicate id {doc.doc_id!r} (also in source {origin[doc.doc_id]!r})"
+                    )
+                    continue
+                origin[doc.doc_id] = name
+                docs.append(doc)
+        return docs, failed, origin
 
     def _load(self, paths: Sequence[Path], report: IngestReport) -> tuple[list[LoadedDocument], set[str]]:
         """Load every file; returns the documents and the sources of files that failed to load."""
@@ -136,11 +185,16 @@ class Indexer:
         return list(docs.values()), failed_sources
 
     def _ingest_locked(
-        self, paths: Sequence[Path], *, force: bool, on_progress: ProgressCallback | None
+        self,
+        sources: Mapping[str, Sequence[Path]],
+        drop: Sequence[str],
+        *,
+        force: bool,
+        on_progress: ProgressCallback | None,
     ) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
-        docs, failed_sources = self._load(paths, report)
+        docs, failed_sources, origin = self._load_sources(sources, report)
         model = self._embedder.model_name
 
         state = self._store.get_index_state()
@@ -153,27 +207,50 @@ class Indexer:
         if state is not None and state.model == model and state.dimension == dimension:
             previous = self._store.indexed_documents(state.collection)
         report.full_rebuild = state is not None and not previous and state.chunk_count > 0
+        known = {s.name for s in self._store.sources()} | {r.source_name for r in previous.values()}
+        unknown = sorted(set(drop) - known)
+        if unknown:
+            raise IngestError(f"no source named {unknown[0]!r}; see `advisor sources list`")
 
+        # Other sources' documents stay as they are; an id they hold is not taken by this ingest.
+        touched = set(sources) | set(drop)
+        others = {k: v for k, v in previous.items() if v.source_name not in touched}
+        for doc in [d for d in docs if d.doc_id in others]:
+            held = others[doc.doc_id]
+            report.skipped.append(
+                f"{doc.source}: duplicate id {doc.doc_id!r} (already in source {held.source_name!r}: {held.source})"
+            )
+            docs.remove(doc)
         # A file that fails to load keeps its previous version: bad input never loses stored data.
-        kept = {d.doc_id: d for d in previous.values() if d.source in failed_sources}
+        kept = {
+            d.doc_id: d
+            for d in previous.values()
+            if d.source_name in sources and (d.source_name, d.source) in failed_sources
+        }
         current = {d.doc_id for d in docs}
         kept = {k: v for k, v in kept.items() if k not in current}
 
         to_embed: list[LoadedDocument] = []
-        to_copy: list[IndexedDocumentRecord] = list(kept.values())
+        to_copy: list[IndexedDocumentRecord] = [*kept.values(), *others.values()]
+        moved = False
         for doc in docs:
             old = previous.get(doc.doc_id)
             if old is not None and old.content_hash == doc.content_hash and not force:
                 report.unchanged += 1
-                to_copy.append(old)
+                moved |= old.source_name != origin[doc.doc_id]
+                to_copy.append(replace(old, source_name=origin[doc.doc_id]))
             else:
                 report.updated += old is not None
                 report.added += old is None
                 to_embed.append(doc)
         report.unchanged += len(kept)
-        report.removed = len(set(previous) - current - set(kept))
+        report.other_sources = len(others)
+        report.removed = len(
+            {k for k, v in previous.items() if v.source_name in touched} - current - set(kept)
+        )
 
-        changed = bool(to_embed) or report.removed > 0 or state is None
+        registered = [CorpusSourceRecord(n, encode_paths(paths)) for n, paths in sources.items()]
+        changed = bool(to_embed) or report.removed > 0 or state is None or moved or bool(drop)
         if (
             not changed
             and state is not None
@@ -181,6 +258,7 @@ class Indexer:
         ):
             # Nothing to build, but a crashed run's collection must not outlive this one.
             self._remove_orphans(keep=state.collection)
+            self._store.record_sources(registered)
             if not self._store.has_index_contents(state.collection):
                 # Indexed before contents were stored: store them now, so replicas load them.
                 contents = encode(read_collection(self._vectors.get_collection(state.collection)))
@@ -195,13 +273,13 @@ class Indexer:
         collection = self._vectors.create_collection(name, model, dimension)
         try:
             records = self._copy_unchanged(collection, state.collection if state else None, to_copy)
-            records += self._embed_new(collection, to_embed, report, on_progress)
+            records += self._embed_new(collection, to_embed, report, on_progress, origin)
             report.chunks = sum(len(r.chunk_ids) for r in records)
             self._validate(collection, report.chunks, dimension)
             # What each replica would otherwise rebuild from the collection at start, built once.
             contents = encode(read_collection(collection))
             previous_collection = self._store.activate_index(
-                name, model, dimension, records, contents=contents
+                name, model, dimension, records, contents=contents, sources=registered, dropped_sources=drop
             )
         except BaseException:
             self._vectors.delete_collection(name)
@@ -250,6 +328,7 @@ class Indexer:
         docs: list[LoadedDocument],
         report: IngestReport,
         on_progress: ProgressCallback | None,
+        origin: Mapping[str, str],
     ) -> list[IndexedDocumentRecord]:
         chunks_by_doc = [(doc, _indexable_chunks(doc)) for doc in docs]
         # Embedded in order of length, so each model batch holds texts of similar length and little
@@ -284,6 +363,7 @@ class Indexer:
                 content_hash=doc.content_hash,
                 chunk_ids=tuple(c.chunk_id for c in chunks),
                 title=doc.title,
+                source_name=origin[doc.doc_id],
             )
             for doc, chunks in chunks_by_doc
         ]

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from advisor.store.models import IndexContentsRow, IndexedDocument, IndexState, utcnow
+from advisor.store.models import CorpusSource, IndexContentsRow, IndexedDocument, IndexState, utcnow
 from advisor.store.records import (
+    CorpusSourceRecord,
     IndexedDocumentRecord,
     IndexStateRecord,
     document_record,
@@ -34,16 +35,20 @@ class IndexRepository(SessionScopes):
         documents: Sequence[IndexedDocumentRecord],
         name: str = "active",
         contents: bytes | None = None,
+        sources: Sequence[CorpusSourceRecord] = (),
+        dropped_sources: Sequence[str] = (),
     ) -> str | None:
         """Write ``collection``'s document rows (and its stored index ``contents``, see
         advisor.retrieval.index_contents) and point ``index_state[name]`` at it, atomically.
 
         Existing rows of ``collection`` are replaced. Returns the collection previously pointed at
         (None for the first activation; equal to ``collection`` when re-activating it). On any error
-        nothing changes: the old pointer and the old rows stay.
+        nothing changes: the old pointer and the old rows stay. ``sources`` are recorded (added or
+        their folder updated) and ``dropped_sources`` forgotten in the same transaction.
         """
         with self._write() as session:
             self._write_documents(session, collection, documents)
+            self._record_sources(session, sources, dropped_sources)
             if contents is not None:
                 session.merge(IndexContentsRow(collection=collection, data=contents, created_at=utcnow()))
             return self._point_index(
@@ -67,6 +72,7 @@ class IndexRepository(SessionScopes):
                 content_hash=doc.content_hash,
                 chunk_ids=list(doc.chunk_ids),
                 title=doc.title,
+                source_name=doc.source_name,
             )
             for doc in documents
         )
@@ -108,6 +114,31 @@ class IndexRepository(SessionScopes):
         contents were stored."""
         with self._write() as session:
             session.merge(IndexContentsRow(collection=collection, data=contents, created_at=utcnow()))
+
+    def record_sources(self, sources: Sequence[CorpusSourceRecord], dropped: Sequence[str] = ()) -> None:
+        """Add the sources (or update their folders) and forget ``dropped``."""
+        with self._write() as session:
+            self._record_sources(session, sources, dropped)
+
+    @staticmethod
+    def _record_sources(
+        session: Session, sources: Sequence[CorpusSourceRecord], dropped: Sequence[str]
+    ) -> None:
+        now = utcnow()
+        for source in sources:
+            row = session.get(CorpusSource, source.name)
+            if row is None:
+                session.add(CorpusSource(name=source.name, path=source.path, added_at=now, updated_at=now))
+            else:
+                row.path, row.updated_at = source.path, now
+        if dropped:
+            session.execute(delete(CorpusSource).where(CorpusSource.name.in_(dropped)))
+
+    def sources(self) -> list[CorpusSourceRecord]:
+        """The named corpus sources, by name."""
+        with self._read() as session:
+            rows = session.scalars(select(CorpusSource).order_by(CorpusSource.name))
+            return [CorpusSourceRecord(r.name, r.path, r.added_at, r.updated_at) for r in rows]
 
     def indexed_documents(self, collection: str) -> dict[str, IndexedDocumentRecord]:
         """The document rows of ``collection`` keyed by doc_id (empty for an unknown collection)."""

@@ -144,6 +144,19 @@ class IndexedDocument(Base):
     content_hash: Mapped[str] = mapped_column(String(128), nullable=False)
     chunk_ids: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     title: Mapped[str] = mapped_column(Text, nullable=False)
+    # The named corpus source it was ingested from (see CorpusSource).
+    source_name: Mapped[str] = mapped_column(String(64), nullable=False, server_default="knowledge")
+
+
+class CorpusSource(Base):
+    """A named folder the corpus is read from: `advisor ingest` refreshes every one of them."""
+
+    __tablename__ = "corpus_sources"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    path: Mapped[str] = mapped_column(Text, nullable=False)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
 
 class IndexContentsRow(Base):

@@ -112,6 +112,7 @@ class IndexedDocumentRecord:
     source: str
     content_hash: str
     chunk_ids: tuple[str, ...] = field(default=())
+    source_name: str = "knowledge"  # the named corpus source it came from
 
     def __post_init__(self) -> None:
         # Accept any sequence (e.g. a list read from JSON) but keep the record hashable/immutable.
@@ -197,4 +198,13 @@ def document_record(row: IndexedDocument) -> IndexedDocumentRecord:
         source=row.source,
         content_hash=row.content_hash,
         chunk_ids=tuple(row.chunk_ids or ()),
+        source_name=row.source_name,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusSourceRecord:
+    name: str
+    path: str
+    added_at: datetime | None = None
+    updated_at: datetime | None = None
