@@ -30,6 +30,8 @@ from advisor.widget.router import router as widget_router
 if TYPE_CHECKING:
     from wsgiref.simple_server import WSGIServer
 
+    from advisor.chat.retention import RetentionSweeper
+
 log = logging.getLogger(__name__)
 
 _WARM_RETRY_SECONDS = 3.0
@@ -62,6 +64,7 @@ def create_app(
         sweeper = getattr(app.state, "slack_sweeper", None)  # Slack questions a crash left unanswered
         if sweeper is not None:
             sweeper.start()
+        retention = _retention_sweeper(container)
         try:
             yield
         finally:
@@ -70,6 +73,8 @@ def create_app(
                 scraper.shutdown()
             if sweeper is not None:
                 sweeper.stop()
+            if retention is not None:
+                retention.stop()
         if task is not None:
             await task
         resume_collection()
@@ -115,6 +120,17 @@ def create_app(
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(RequestIdMiddleware)  # outermost: every log line of the request carries its id
     return app
+
+
+def _retention_sweeper(container: Container) -> RetentionSweeper | None:
+    """Started when the retention settings delete anything (see advisor.chat.retention)."""
+    from advisor.chat.retention import RetentionSweeper
+
+    sweeper = RetentionSweeper(container.settings.retention, lambda: container.conversations)
+    if not sweeper.wanted:
+        return None
+    sweeper.start()
+    return sweeper
 
 
 async def _open_database(container: Container) -> None:

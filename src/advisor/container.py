@@ -226,7 +226,11 @@ class Container:
         from advisor.chat.service import ChatService
 
         retriever = retriever or self.retriever
-        keeper = Conversations(conversations or self.conversations, self.settings.limits.max_history_messages)
+        keeper = Conversations(
+            conversations or self.conversations,
+            self.settings.limits.max_history_messages,
+            self.settings.retention.store_stateless,
+        )
         pipeline = TurnPipeline(retriever, self.composers, keeper, self.metrics, self.rules)
         admission = Admission(self.settings, retriever, self.rate_limiter)
         return ChatService(admission, keeper, pipeline, retriever, self.metrics)

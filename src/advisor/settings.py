@@ -29,6 +29,7 @@ from pydantic_settings import (
 from pydantic_settings import SettingsError as PydanticSettingsError
 
 from advisor.channel_settings import SlackSettings, WidgetSettings
+from advisor.retention import RetentionSettings
 from advisor.settings_base import _refuse_placeholder, _Section
 from advisor.settings_paths import RelativeToFile, default_data_dir, default_knowledge_dir
 
@@ -268,6 +269,7 @@ class Settings(BaseSettings):
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     widget: WidgetSettings = Field(default_factory=WidgetSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @classmethod
     def settings_customise_sources(

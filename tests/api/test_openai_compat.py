@@ -31,6 +31,8 @@ def portal(
 ) -> Iterator[tuple[LiveServer, str, str]]:
     """The app served over loopback (by ``fast_server`` or ``live_server``) with one database key
     holding ``scopes`` (default: chat)."""
+    # These tests read back what a turn stored: stateless turns are stored only when asked.
+    overrides.setdefault("retention", {"store_stateless": True})
     with start_server(**overrides) as server:
         issued = server.container.api_keys.create(scopes or ("chat",), name="test portal")
         yield server, issued.key, issued.record.id
@@ -425,3 +427,15 @@ def test_scoped_keys_and_503_on_each_database(live_server: Any, db_url: str) -> 
         with pytest.raises(openai.AuthenticationError) as refused:
             client.models.list()
         assert "revoked" in refused.value.message
+
+
+def test_a_stateless_turn_is_not_stored_unless_retention_asks(fast_server: FastServer) -> None:
+    with portal(fast_server, retention={}) as (server, key, key_id):
+        completion = sdk(server, key).chat.completions.create(
+            model="advisor", messages=[{"role": "user", "content": CHURN_QUESTION}]
+        )
+        assert completion.choices[0].message.content
+        advisor = advisor_of(completion)
+        store = server.container.conversations
+        assert store.get_conversation(advisor["conversation_id"], key_id) is None
+        assert store.list_messages(advisor["conversation_id"]) == []

@@ -17,12 +17,13 @@ from advisor.chat.model import (
     initiative_text,
 )
 from advisor.store.conversations import NewConversation, NotFoundError
-from advisor.store.models import new_id
+from advisor.store.models import new_id, utcnow
+from advisor.store.records import MessageRecord
 from advisor.types import Turn
 
 if TYPE_CHECKING:
     from advisor.chat.admission import AdmittedChat
-    from advisor.store.conversations import ConversationRepository, MessageDraft, MessageRecord
+    from advisor.store.conversations import ConversationRepository, MessageDraft
 
 
 @dataclass
@@ -39,12 +40,17 @@ class PreparedTurn:
     temperature: float | None = None
     # Set when the conversation is new: it is written together with the turn's messages.
     new_conversation: NewConversation | None = None
+    # False for a stateless protocol's turn when retention.store_stateless is off: nothing is written.
+    stored: bool = True
 
 
 class Conversations:
-    def __init__(self, repository: ConversationRepository, max_history: int) -> None:
+    def __init__(
+        self, repository: ConversationRepository, max_history: int, store_stateless: bool = False
+    ) -> None:
         self._repository = repository
         self._max_history = max_history
+        self._store_stateless = store_stateless
 
     def prepare(self, admitted: AdmittedChat, request: ChatRequest, caller: Caller) -> PreparedTurn:
         """The turn's conversation and history. A new conversation gets its id here but is written
@@ -63,12 +69,14 @@ class Conversations:
             )
 
         if request.history is not None:
-            # A stateless protocol: the caller owns the history; this turn is recorded (for feedback
-            # and audit) in a conversation of its own.
+            # A stateless protocol: the caller owns the history. The turn is recorded in a
+            # conversation of its own only when retention.store_stateless asks for it.
             recent = request.history[-self._max_history :] if self._max_history > 0 else ()
-            return self._new(
+            prepared = self._new(
                 turn(new_id(), tuple(recent), initiative_text(admitted.initiative)), admitted, caller
             )
+            prepared.stored = self._store_stateless
+            return prepared
         if not request.conversation_id:
             return self._new(turn(new_id(), (), initiative_text(admitted.initiative)), admitted, caller)
         found = self._repository.conversation_with_history(
@@ -89,11 +97,13 @@ class Conversations:
 
     @staticmethod
     def _new(turn: PreparedTurn, admitted: AdmittedChat, caller: Caller) -> PreparedTurn:
-        turn.new_conversation = NewConversation(caller.key_id, admitted.initiative)
+        turn.new_conversation = NewConversation(caller.key_id, admitted.initiative, caller.channel)
         return turn
 
     def record(self, turn: PreparedTurn, reply: MessageDraft | None) -> MessageRecord | None:
         """Write the question (and the reply, when there is one) in one transaction."""
+        if not turn.stored:
+            return None if reply is None else _unstored(turn, reply)
         record = self._repository.record_turn(
             turn.conversation_id, turn.question, reply, new_conversation=turn.new_conversation
         )
@@ -131,3 +141,20 @@ class Conversations:
             )
         except NotFoundError:
             raise NotFound(f"message {request.message_id} not found") from None
+
+
+def _unstored(turn: PreparedTurn, reply: MessageDraft) -> MessageRecord:
+    """The reply as it would have been recorded, for a turn that is not stored."""
+    return MessageRecord(
+        id=new_id(),
+        conversation_id=turn.conversation_id,
+        seq=len(turn.history) + 2,
+        role="assistant",
+        content=reply.content,
+        standalone_question=reply.standalone_question,
+        citations=reply.citations,
+        grounded=reply.grounded,
+        abstained=reply.abstained,
+        fallback=reply.fallback,
+        created_at=utcnow(),
+    )

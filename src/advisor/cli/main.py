@@ -14,6 +14,7 @@ from advisor.cli.common import fail, fail_refused
 from advisor.cli.corpus import corpus_app
 from advisor.cli.eval import eval_command
 from advisor.cli.keys import keys_app
+from advisor.cli.purge import purge
 from advisor.cli.slack import slack_app
 from advisor.cli.sources import sources_app
 from advisor.cli.widget import widget_app
@@ -52,6 +53,7 @@ app.command("eval")(eval_command)
 app.add_typer(widget_app, name="widget")
 app.add_typer(keys_app, name="keys")
 app.add_typer(sources_app, name="sources")
+app.command()(purge)
 app.add_typer(slack_app, name="slack")
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}

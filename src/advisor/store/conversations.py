@@ -7,9 +7,10 @@ import logging
 import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -150,7 +151,9 @@ class ConversationRepository(SessionScopes):
         """
         if new_conversation is not None:
             new_conversation = NewConversation(
-                new_conversation.api_key_id, check_initiative(new_conversation.initiative)
+                new_conversation.api_key_id,
+                check_initiative(new_conversation.initiative),
+                new_conversation.channel,
             )
         messages: list[tuple[str, MessageDraft]] = [("user", MessageDraft(question))]
         if reply is not None:
@@ -242,6 +245,7 @@ class ConversationRepository(SessionScopes):
                 "id": conversation_id,
                 "api_key_id": new.api_key_id,
                 "initiative": new.initiative,
+                "channel": new.channel,
                 "created_at": now,
                 "updated_at": now,
             },
@@ -317,3 +321,39 @@ class ConversationRepository(SessionScopes):
                 select(Feedback).where(Feedback.message_id == message_id).order_by(Feedback.id)
             )
             return [feedback_record(row) for row in rows]
+
+    def purge(
+        self,
+        before: datetime,
+        channel: str | None = None,
+        *,
+        besides: Sequence[str] = (),
+        dry_run: bool = False,
+    ) -> int:
+        """Delete the conversations idle since before ``before`` (their messages and feedback with
+        them): of ``channel``, or else of every channel but ``besides``. Returns how many."""
+        where = [Conversation.updated_at < before]
+        if channel is not None:
+            where.append(Conversation.channel == channel)
+        elif besides:
+            where.append(or_(Conversation.channel.is_(None), Conversation.channel.not_in(besides)))
+        with self._write() as session:
+            ids = select(Conversation.id).where(*where)
+            count = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+            if count and not dry_run:
+                messages = select(Message.id).where(Message.conversation_id.in_(ids))
+                session.execute(delete(Feedback).where(Feedback.message_id.in_(messages)))
+                session.execute(delete(Message).where(Message.conversation_id.in_(ids)))
+                session.execute(delete(Conversation).where(*where))
+            return int(count)
+
+    def purge_idle(
+        self, cutoffs: Mapping[str | None, datetime], *, kept: Sequence[str] = (), dry_run: bool = False
+    ) -> dict[str | None, int]:
+        """Apply per-channel cut-offs (see RetentionSettings.cutoffs): a channel with its own
+        cut-off, or ``kept`` for good, is left out of the one for every other channel (key None)."""
+        own = [c for c in cutoffs if c is not None] + list(kept)
+        return {
+            channel: self.purge(before, channel, besides=own if channel is None else (), dry_run=dry_run)
+            for channel, before in cutoffs.items()
+        }

@@ -80,7 +80,8 @@ class Conversation(Base):
     # A str or a JSON object; SQL NULL (not JSON null) when absent.
     initiative: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow, index=True)
+    channel: Mapped[str | None] = mapped_column(String(16), nullable=True)  # None: before 0007
 
 
 class Message(Base):

@@ -84,6 +84,7 @@ class NewConversation:
 
     api_key_id: str | None
     initiative: Initiative | None
+    channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
