@@ -13,6 +13,7 @@ from advisor.cli import common
 from advisor.cli.common import fail, fail_refused
 from advisor.cli.corpus import corpus_app
 from advisor.cli.eval import eval_command
+from advisor.cli.gaps import gaps
 from advisor.cli.keys import keys_app
 from advisor.cli.purge import purge
 from advisor.cli.slack import slack_app
@@ -54,6 +55,7 @@ app.add_typer(widget_app, name="widget")
 app.add_typer(keys_app, name="keys")
 app.add_typer(sources_app, name="sources")
 app.command()(purge)
+app.command()(gaps)
 app.add_typer(slack_app, name="slack")
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}

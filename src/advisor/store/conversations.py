@@ -10,14 +10,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Engine, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from advisor.store.models import Conversation, Feedback, Message, new_id, utcnow
 from advisor.store.records import (
     ConversationRecord,
     FeedbackRecord,
+    GapQuestion,
     Initiative,
     MessageDraft,
     MessageRecord,
@@ -357,3 +358,39 @@ class ConversationRepository(SessionScopes):
             channel: self.purge(before, channel, besides=own if channel is None else (), dry_run=dry_run)
             for channel, before in cutoffs.items()
         }
+
+    def gap_questions(self, since: datetime) -> list[GapQuestion]:
+        """Questions Advisor did not answer well since ``since``: it abstained, its answer was not
+        grounded, or a user rated the answer down. Each is the standalone form of the question when
+        one was recorded, else the user's own words."""
+        down = select(Feedback.message_id).where(Feedback.rating == "down")
+        weak = or_(Message.abstained.is_(True), Message.grounded.is_(False), Message.id.in_(down))
+        question = aliased(Message)  # the user's message just before the answer
+        asked_before = and_(
+            question.conversation_id == Message.conversation_id, question.seq == Message.seq - 1
+        )
+        with self._read() as session:
+            rows = session.execute(
+                select(
+                    Message.conversation_id,
+                    Message.standalone_question,
+                    question.content,
+                    Message.abstained,
+                    Message.id.in_(down),
+                    Message.created_at,
+                )
+                .join(question, asked_before, isouter=True)
+                .where(Message.role == "assistant", Message.created_at >= since, weak)
+                .order_by(Message.created_at)
+            ).all()
+            found = [
+                GapQuestion(
+                    standalone or asked or "",
+                    asked or "",
+                    "abstained" if abstained else "rated down" if rated_down else "not grounded",
+                    conversation_id,
+                    at,
+                )
+                for conversation_id, standalone, asked, abstained, rated_down, at in rows
+            ]
+            return [g for g in found if g.question.strip()]

@@ -209,3 +209,14 @@ class CorpusSourceRecord:
     path: str
     added_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GapQuestion:
+    """A question Advisor could not answer well (see ConversationRepository.gap_questions)."""
+
+    question: str  # the standalone form when recorded, else as asked
+    asked: str  # the user's own words
+    reason: str  # "abstained", "rated down" or "not grounded"
+    conversation_id: str
+    at: datetime
