@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.fakes.slack_api",
     "tests.plugins.databases",
     "tests.plugins.advisor_app",
+    "tests.plugins.browser",
     "tests.plugins.containers",
     "tests.plugins.fast",
 ]
@@ -34,6 +35,7 @@ FULL_TIER_FIXTURES = frozenset(
         "real_components",
         "chroma_server",
         "browser",
+        "chromium_browser",
         "page",
         "advisor",
         "cli_data_dir",

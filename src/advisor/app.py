@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
 
 from advisor.api.errors import install_error_handlers
 from advisor.api.middleware import (
@@ -103,6 +104,16 @@ def create_app(
     for router in routers:
         app.include_router(router)
     app.include_router(widget_router)
+    if settings.admin.enabled:
+        from advisor.admin.router import NotSignedIn
+        from advisor.admin.router import router as admin_router
+
+        app.include_router(admin_router)
+
+        @app.exception_handler(NotSignedIn)
+        async def to_sign_in(request: Request, exc: NotSignedIn) -> RedirectResponse:
+            return RedirectResponse("/admin/sign-in", status_code=303)
+
     if settings.slack.http_enabled:
         from advisor.slack.http import mount_slack
 

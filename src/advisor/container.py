@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from advisor.guidance.rules import GuidanceRules
     from advisor.ingest.indexer import Indexer
     from advisor.retrieval.retriever import Retriever
+    from advisor.store.admin import AdminStore
     from advisor.store.api_keys import ApiKeyStore
     from advisor.store.conversations import ConversationRepository
     from advisor.store.deliveries import DeliveryLog
@@ -80,6 +81,12 @@ class Container:
         from advisor.store.api_keys import ApiKeyStore
 
         return ApiKeyStore(self.engine)
+
+    @cached_property
+    def admin_store(self) -> AdminStore:
+        from advisor.store.admin import AdminStore
+
+        return AdminStore(self.engine)
 
     @cached_property
     def deliveries(self) -> DeliveryLog:

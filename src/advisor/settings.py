@@ -28,6 +28,7 @@ from pydantic_settings import (
 )
 from pydantic_settings import SettingsError as PydanticSettingsError
 
+from advisor.admin_settings import AdminSettings
 from advisor.channel_settings import SlackSettings, WidgetSettings
 from advisor.retention import RetentionSettings
 from advisor.settings_base import _refuse_placeholder, _Section
@@ -270,6 +271,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     widget: WidgetSettings = Field(default_factory=WidgetSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
 
     @classmethod
     def settings_customise_sources(

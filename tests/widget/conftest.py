@@ -21,20 +21,10 @@ from advisor.app import create_app
 from advisor.settings import load_settings
 from tests.api.helpers import llm_settings
 from tests.fakes.openai_server import FakeOpenAIServer
-from tests.plugins.advisor_app import KNOWLEDGE, REPO, LiveServer, free_port, serve_app
+from tests.plugins.advisor_app import KNOWLEDGE, LiveServer, free_port, serve_app
 from tests.plugins.fast import FastContainer
 from tests.widget.browser_app import ANSWER, API_KEY, PARTNER_KEY, QUESTION
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-SCREENSHOTS = REPO / "build" / "screenshots"
 WIDGET_KEY = "wk_test-widget-key-0123456789"
 
 
@@ -89,29 +79,6 @@ def page_server(directory: Path) -> Iterator[str]:
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
-
-
-@pytest.fixture(scope="module")
-def chromium_browser() -> Iterator[Any]:
-    """One Chromium per module (installed by `make browser` when missing)."""
-    from playwright.sync_api import sync_playwright
-
-    if not CHROMIUM.exists():
-        apt = shutil.which("apt-get")
-        hint = "run `make browser` (apt-get install -y chromium)"
-        pytest.fail(f"{CHROMIUM} is missing: {hint}" + ("" if apt else "; apt-get is not available"))
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
 
 
 @pytest.fixture(scope="session")

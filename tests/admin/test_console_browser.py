@@ -1,0 +1,67 @@
+"""The admin console in Chromium: signing in (and being refused without an admin key), a forged form
+post refused for want of its CSRF token, revoking a key and watching the next API call fail, and
+screenshots of each page on a desktop and a phone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.plugins.fast import FastServer
+
+BOOTSTRAP = "console-browser-key-0123456789abcdef"
+SIZES = {"desktop": (1280, 800), "mobile": (390, 844)}
+
+
+def test_the_console_in_a_browser(fast_server: FastServer, chromium_browser: Any, screenshots: Path) -> None:
+    from playwright.sync_api import expect
+
+    with fast_server(api={"keys": [BOOTSTRAP]}) as server:
+        portal_key = server.container.api_keys.create(["search"], "hr portal").key
+        for device, (width, height) in SIZES.items():
+            context = chromium_browser.new_context(viewport={"width": width, "height": height})
+            page = context.new_page()
+            page.goto(f"{server.url}/admin")
+            expect(page.get_by_label("Admin key")).to_be_visible()  # sent to sign in first
+            page.screenshot(path=str(screenshots / f"admin-sign-in-{device}.png"))
+            page.get_by_label("Admin key").fill(portal_key)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_role("alert")).to_contain_text("not a key with the admin scope")
+
+            page.get_by_label("Admin key").fill(BOOTSTRAP)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+            page.screenshot(path=str(screenshots / f"admin-overview-{device}.png"), full_page=True)
+            page.get_by_role("link", name="API keys").click()
+            expect(page.get_by_role("heading", name="API keys", exact=True)).to_be_visible()
+            page.screenshot(path=str(screenshots / f"admin-keys-{device}.png"), full_page=True)
+            page.get_by_role("link", name="Audit log").click()
+            page.screenshot(path=str(screenshots / f"admin-audit-{device}.png"), full_page=True)
+            context.close()
+
+        context = chromium_browser.new_context()
+        page = context.new_page()
+        page.goto(f"{server.url}/admin/sign-in")
+        page.get_by_label("Admin key").fill(BOOTSTRAP)
+        page.get_by_role("button", name="Sign in").click()
+        # A forged post from the signed-in browser, without the form's token: refused.
+        forged = page.evaluate(
+            """async () => {
+                const r = await fetch('/admin/keys', {method: 'POST', body: new URLSearchParams({name: 'x', scope: 'admin'})});
+                return [r.status, await r.text()];
+            }"""
+        )
+        assert forged[0] == 403 and "CSRF" in forged[1]
+
+        search = {"query": "canary release"}
+        auth = {"Authorization": f"Bearer {portal_key}"}
+        assert httpx.post(f"{server.url}/v1/search", json=search, headers=auth).status_code == 200
+        page.goto(f"{server.url}/admin/keys")
+        page.get_by_role("button", name="Revoke hr portal").click()
+        expect(page.get_by_text("revoked")).to_be_visible()
+        assert httpx.post(f"{server.url}/v1/search", json=search, headers=auth).status_code == 401
+        page.get_by_role("link", name="Audit log").click()
+        expect(page.get_by_role("cell", name="revoke key")).to_be_visible()
+        context.close()

@@ -1,0 +1,92 @@
+"""The admin console over real HTTP (fast tier): signing in with an admin key only, the session
+cookie's flags, CSRF on every form, the audit log, and a key revoked here failing at once."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from advisor.store.conversations import MessageDraft, NewConversation
+from advisor.store.models import new_id
+from tests.plugins.fast import FastServer
+
+BOOTSTRAP = "console-bootstrap-key-0123456789abcdef"
+
+
+def _csrf(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found, page.text[:500]
+    return found.group(1)
+
+
+def _sign_in(http: httpx.Client, key: str) -> httpx.Response:
+    return http.post("/admin/sign-in", data={"key": key})
+
+
+def test_only_an_admin_key_signs_in_and_the_cookie_is_locked_down(fast_server: FastServer) -> None:
+    with fast_server(api={"keys": [BOOTSTRAP]}) as server, server.client() as http:
+        assert http.get("/admin").status_code == 303  # to the sign-in page
+        chat_key = server.container.api_keys.create(["chat"], "portal").key
+        refused = _sign_in(http, chat_key)
+        assert refused.status_code == 401 and "admin scope" in refused.text
+        assert _sign_in(http, "not-a-key-at-all-0123456789").status_code == 401
+
+        signed = _sign_in(http, BOOTSTRAP)
+        assert signed.status_code == 303 and signed.headers["location"] == "/admin"
+        cookie = signed.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie and "path=/admin" in cookie
+        store = server.container.conversations
+        for abstained in (True, False):
+            reply = store.record_turn(
+                new_id(),
+                "How do we staff it?",
+                MessageDraft("An answer.", abstained=abstained),
+                new_conversation=NewConversation(None, None, "api"),
+            )
+            assert reply is not None
+        store.add_feedback(reply.id, "down", None, None)
+        overview = http.get("/admin?days=7")
+        assert overview.status_code == 200 and "Answers per day" in overview.text
+        cards = re.sub(r"\s+", " ", overview.text)
+        assert "<b>2</b>answers" in cards and "<b>50%</b>abstained" in cards and "<b>0 / 1</b>rated" in cards
+        assert BOOTSTRAP not in overview.text
+
+
+def test_forms_without_the_csrf_token_are_refused(fast_server: FastServer) -> None:
+    with fast_server(api={"keys": [BOOTSTRAP]}) as server, server.client() as http:
+        _sign_in(http, BOOTSTRAP)
+        forged = http.post("/admin/keys", data={"name": "forged", "scope": ["admin"]})
+        assert forged.status_code == 403 and "CSRF" in forged.text
+        token = _csrf(http.get("/admin/keys"))
+        foreign = http.post(
+            "/admin/keys", data={"csrf": token, "scope": ["chat"]}, headers={"Origin": "https://evil.example"}
+        )
+        assert foreign.status_code == 403
+        assert server.container.api_keys.list() == []
+
+
+def test_a_key_revoked_in_the_console_fails_at_once_and_both_actions_are_audited(
+    fast_server: FastServer,
+) -> None:
+    with fast_server(api={"keys": [BOOTSTRAP]}) as server, server.client() as http:
+        _sign_in(http, BOOTSTRAP)
+        token = _csrf(http.get("/admin/keys"))
+        created = http.post("/admin/keys", data={"csrf": token, "name": "hr portal", "scope": ["search"]})
+        assert created.status_code == 200
+        key = re.search(r'<code class="secret">([^<]+)</code>', created.text)
+        assert key, created.text[:800]
+        search = {"query": "canary release"}
+        auth = {"Authorization": f"Bearer {key.group(1)}"}
+        assert http.post("/v1/search", json=search, headers=auth).status_code == 200
+
+        (record,) = server.container.api_keys.list()
+        revoked = http.post(f"/admin/keys/{record.id}/revoke", data={"csrf": token})
+        assert revoked.status_code == 303
+        assert http.post("/v1/search", json=search, headers=auth).status_code == 401
+        audit = http.get("/admin/audit").text
+        assert "create key" in audit and "revoke key" in audit and record.id in audit
+
+        signed_out = http.post("/admin/sign-out", data={"csrf": token})
+        assert signed_out.status_code == 303
+        assert http.get("/admin").status_code == 303
