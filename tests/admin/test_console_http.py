@@ -90,3 +90,48 @@ def test_a_key_revoked_in_the_console_fails_at_once_and_both_actions_are_audited
         signed_out = http.post("/admin/sign-out", data={"csrf": token})
         assert signed_out.status_code == 303
         assert http.get("/admin").status_code == 303
+
+
+def test_conversations_are_filtered_opened_exported_and_deleted(fast_server: FastServer) -> None:
+    with fast_server(api={"keys": [BOOTSTRAP]}) as server, server.client() as http:
+        store = server.container.conversations
+        ids = {}
+        for channel, question, abstained in (
+            ("widget", "Where do visitors park at the Leeds office?", True),
+            ("api", "How do we roll back a canary release?", False),
+        ):
+            ids[channel] = new_id()
+            reply = store.record_turn(
+                ids[channel],
+                question,
+                MessageDraft("An answer [1].", abstained=abstained),
+                new_conversation=NewConversation(None, None, channel),
+            )
+            assert reply is not None
+        store.add_feedback(reply.id, "down", "vague", None)
+        _sign_in(http, BOOTSTRAP)
+        listed = http.get("/admin/conversations")
+        assert "Leeds office" in listed.text and "canary release" in listed.text
+        assert "Leeds" not in http.get("/admin/conversations", params={"channel": "api"}).text
+        assert "canary" not in http.get("/admin/conversations", params={"abstained": "1"}).text
+        assert "Leeds" not in http.get("/admin/conversations", params={"rating": "down"}).text
+        assert "canary" not in http.get("/admin/conversations", params={"q": "visitors"}).text
+
+        opened = http.get(f"/admin/conversations/{ids['widget']}")
+        assert opened.status_code == 200 and "abstained" in opened.text and "An answer [1]." in opened.text
+        as_json = http.get("/admin/conversations/export.json", params={"channel": "api"})
+        (exported,) = as_json.json()
+        assert exported["id"] == ids["api"] and exported["turns"][1]["ratings"] == ["down"]
+        as_csv = http.get("/admin/conversations/export.csv")
+        assert (
+            as_csv.headers["content-type"].startswith("text/csv")
+            and len(as_csv.text.strip().splitlines()) == 3
+        )
+
+        token = _csrf(opened)
+        assert http.post(f"/admin/conversations/{ids['widget']}/delete", data={}).status_code == 403
+        assert (
+            http.post(f"/admin/conversations/{ids['widget']}/delete", data={"csrf": token}).status_code == 303
+        )
+        assert store.list_messages(ids["widget"]) == []
+        assert "delete conversation" in http.get("/admin/audit").text

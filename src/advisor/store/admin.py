@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Date, case, cast, func, select
+from sqlalchemy import Date, case, cast, delete, func, select
+from sqlalchemy.orm import aliased
 
-from advisor.store.models import AdminAudit, Feedback, Message, utcnow
+from advisor.store.models import AdminAudit, Conversation, Feedback, Message, utcnow
 from advisor.store.sessions import SessionScopes
 
 
@@ -29,6 +30,38 @@ class DayActivity:
     fallback: int
     rated_up: int
     rated_down: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationFilter:
+    channel: str | None = None
+    since_days: int | None = None
+    rating: str | None = None  # "up", "down" or "none"
+    abstained: bool = False  # only those with an abstention
+    text: str = ""  # in any message
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationSummary:
+    id: str
+    channel: str | None
+    api_key_id: str | None
+    updated_at: datetime
+    messages: int
+    first_question: str
+    abstentions: int
+    rated_up: int
+    rated_down: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTurn:
+    role: str
+    content: str
+    citations: list[dict[str, Any]]
+    abstained: bool
+    ratings: list[str]
+    at: datetime
 
 
 class AdminStore(SessionScopes):
@@ -69,6 +102,100 @@ class AdminStore(SessionScopes):
         found = {_as_date(r[0]): DayActivity(_as_date(r[0]), *(int(v or 0) for v in r[1:])) for r in rows}
         every = (start + timedelta(days=n) for n in range(days))
         return [found.get(d, DayActivity(d, 0, 0, 0, 0, 0)) for d in every]
+
+    def conversations(
+        self, wanted: ConversationFilter, limit: int = 50, offset: int = 0
+    ) -> list[ConversationSummary]:
+        """Conversations matching ``wanted``, the most recently active first."""
+        up = func.sum(case((Feedback.rating == "up", 1), else_=0))
+        down = func.sum(case((Feedback.rating == "down", 1), else_=0))
+        opening = aliased(Message)  # the conversation's first question
+        first = (
+            select(opening.content)
+            .where(opening.conversation_id == Conversation.id, opening.seq == 1)
+            .correlate(Conversation)
+            .scalar_subquery()
+        )
+        query = (
+            select(
+                Conversation.id,
+                Conversation.channel,
+                Conversation.api_key_id,
+                Conversation.updated_at,
+                func.count(func.distinct(Message.id)),
+                first,
+                func.count(func.distinct(case((Message.abstained.is_(True), Message.id)))),
+                up,
+                down,
+            )
+            .join(Message, Message.conversation_id == Conversation.id)
+            .join(Feedback, Feedback.message_id == Message.id, isouter=True)
+            .group_by(Conversation.id)
+            .order_by(Conversation.updated_at.desc(), Conversation.id)
+        )
+        if wanted.channel:
+            query = query.where(Conversation.channel == wanted.channel)
+        if wanted.since_days:
+            query = query.where(Conversation.updated_at >= utcnow() - timedelta(days=wanted.since_days))
+        if wanted.text.strip():
+            pattern = f"%{wanted.text.strip()}%"
+            having_text = select(Message.conversation_id).where(Message.content.ilike(pattern))
+            query = query.where(Conversation.id.in_(having_text))
+        if wanted.abstained:
+            query = query.having(
+                func.count(func.distinct(case((Message.abstained.is_(True), Message.id)))) > 0
+            )
+        if wanted.rating == "up":
+            query = query.having(up > 0)
+        elif wanted.rating == "down":
+            query = query.having(down > 0)
+        elif wanted.rating == "none":
+            query = query.having(func.count(Feedback.id) == 0)
+        with self._read() as session:
+            rows = session.execute(query.limit(limit).offset(offset)).all()
+        return [
+            ConversationSummary(
+                cid, channel, key_id, at, int(n), first or "", int(ab or 0), int(u or 0), int(d or 0)
+            )
+            for cid, channel, key_id, at, n, first, ab, u, d in rows
+        ]
+
+    def conversation_turns(self, conversation_id: str) -> list[StoredTurn] | None:
+        """Every message of a conversation with its citations and ratings; None when unknown."""
+        with self._read() as session:
+            if session.get(Conversation, conversation_id) is None:
+                return None
+            messages = session.scalars(
+                select(Message).where(Message.conversation_id == conversation_id).order_by(Message.seq)
+            ).all()
+            ratings: dict[str, list[str]] = {}
+            for message_id, rating in session.execute(
+                select(Feedback.message_id, Feedback.rating).where(
+                    Feedback.message_id.in_([m.id for m in messages])
+                )
+            ):
+                ratings.setdefault(message_id, []).append(rating)
+            return [
+                StoredTurn(
+                    m.role,
+                    m.content,
+                    list(m.citations or []),
+                    m.abstained,
+                    ratings.get(m.id, []),
+                    m.created_at,
+                )
+                for m in messages
+            ]
+
+    def delete_conversation(self, conversation_id: str) -> bool:
+        with self._write() as session:
+            if session.get(Conversation, conversation_id) is None:
+                return False
+            messages = select(Message.id).where(Message.conversation_id == conversation_id)
+            session.execute(delete(Feedback).where(Feedback.message_id.in_(messages)))
+            session.execute(delete(Message).where(Message.conversation_id == conversation_id))
+            session.execute(delete(Conversation).where(Conversation.id == conversation_id))
+            return True
 
 
 def _as_date(value: object) -> date:
