@@ -128,6 +128,10 @@ def eval_command(
         except EvalError as exc:
             fail(str(exc))
     _print(report, out)
+    if out == settings.data_dir / "eval":
+        from advisor.evals.report import archive_run
+
+        archive_run(out, report)  # the admin console lists the runs kept here
     if update_baseline:
         typer.echo(f"baseline updated in {options.path(baseline, 'baseline/metrics.json').parent}")
     if not report.gate.passed:

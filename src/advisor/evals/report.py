@@ -370,3 +370,20 @@ def render_html(report: Report) -> str:
         + "</dl></body></html>"
     )
     return "\n".join(parts)
+
+
+HISTORY = "history"  # <data_dir>/eval/history/<run stamp>/: every run written to the data directory
+
+
+def archive_run(folder: Path, report: Report) -> Path:
+    """Keep this run's metrics and HTML report under ``folder/history/<stamp>``, for the admin
+    console's eval history (the files in ``folder`` itself are the latest run's)."""
+    stamp = (
+        str(report.info.get("run_at", "")).replace(":", "").replace("-", "").replace("+0000", "Z")[:15]
+        or "run"
+    )
+    target = folder / HISTORY / stamp
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("metrics.json", "report.html"):
+        (target / name).write_bytes((folder / name).read_bytes())
+    return target
