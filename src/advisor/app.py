@@ -106,6 +106,7 @@ def create_app(
     app.include_router(widget_router)
     if settings.admin.enabled:
         from advisor.admin.conversations import router as admin_conversations
+        from advisor.admin.corpus import router as admin_corpus
         from advisor.admin.insights import router as admin_insights
         from advisor.admin.router import NotSignedIn
         from advisor.admin.router import router as admin_router
@@ -113,6 +114,7 @@ def create_app(
         app.include_router(admin_router)
         app.include_router(admin_conversations)
         app.include_router(admin_insights)
+        app.include_router(admin_corpus)
 
         @app.exception_handler(NotSignedIn)
         async def to_sign_in(request: Request, exc: NotSignedIn) -> RedirectResponse:
