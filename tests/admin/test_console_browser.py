@@ -4,11 +4,18 @@ screenshots of each page on a desktop and a phone."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from advisor.store.conversations import MessageDraft, NewConversation
+from advisor.store.models import new_id
+from tests.admin.conftest import BOOTSTRAP as CONSOLE_KEY
+from tests.admin.test_console_corpus import GOOD
+from tests.admin.test_console_reports import PARKING
+from tests.plugins.advisor_app import LiveServer
 from tests.plugins.fast import FastServer
 
 BOOTSTRAP = "console-browser-key-0123456789abcdef"
@@ -67,4 +74,60 @@ def test_the_console_in_a_browser(fast_server: FastServer, chromium_browser: Any
         assert httpx.post(f"{server.url}/v1/search", json=search, headers=auth).status_code == 401
         page.get_by_role("link", name="Audit log").click()
         expect(page.get_by_role("cell", name="revoke key")).to_be_visible()
+        context.close()
+
+
+def test_upload_find_in_search_and_chat_then_delete_and_the_gaps_page(
+    server: LiveServer, chromium_browser: Any, screenshots: Path, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    for question in PARKING:  # abstentions the gaps page clusters
+        server.container.conversations.record_turn(
+            new_id(),
+            question,
+            MessageDraft("I can't answer that.", abstained=True),
+            new_conversation=NewConversation(None, None, "widget"),
+        )
+    document = tmp_path / "zorblat.md"
+    document.write_text(GOOD)
+    auth = {"Authorization": f"Bearer {CONSOLE_KEY}"}
+    for device, (width, height) in SIZES.items():
+        context = chromium_browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.goto(f"{server.url}/admin/sign-in")
+        page.get_by_label("Admin key").fill(CONSOLE_KEY)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("link", name="Gaps").click()
+        expect(page.get_by_text(PARKING[0])).to_be_visible()
+        expect(page.get_by_text("2 abstained")).to_be_visible()
+        page.screenshot(path=str(screenshots / f"admin-gaps-{device}.png"), full_page=True)
+        page.get_by_role("link", name="Corpus").click()
+        page.screenshot(path=str(screenshots / f"admin-corpus-{device}.png"), full_page=True)
+        if device == "mobile":
+            context.close()
+            break
+        page.get_by_label("Document", exact=True).set_input_files(str(document))
+        page.get_by_role("button", name="Upload and index").click()
+        expect(page.get_by_role("link", name="The zorblat review board")).to_be_visible()
+
+        deadline = time.monotonic() + 10
+        while True:  # the service looks at the index pointer every 2 s
+            found = httpx.post(
+                f"{server.url}/v1/search", json={"query": "zorblat review board"}, headers=auth
+            ).json()
+            if "zorblat-review-board" in {r["doc_id"] for r in found["results"]}:
+                break
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        chat = httpx.post(
+            f"{server.url}/v1/chat",
+            json={"message": "How does the zorblat review board approve a model?"},
+            headers=auth,
+            timeout=30,
+        ).json()
+        assert "zorblat-review-board" in {c["doc_id"] for c in chat["citations"]}, chat
+
+        page.get_by_role("button", name="Delete The zorblat review board").click()
+        expect(page.get_by_role("link", name="The zorblat review board")).to_have_count(0)
         context.close()

@@ -6,17 +6,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
-from advisor.app import create_app
-from advisor.container import Container
 from tests.admin.test_console_http import BOOTSTRAP, _csrf, _sign_in
-from tests.api.conftest import copy_of_vectors
-from tests.plugins.advisor_app import LiveServer, free_port, serve_app
-from tests.plugins.fast import FastIndex
+from tests.plugins.advisor_app import LiveServer
 
 SENTENCES = [
     "The zorblat review board approves every model before it reaches customers.",
@@ -41,14 +35,6 @@ updated: 2026-12-05
 1. **Book the zorblat review.** Send the model card a week ahead.
 """
 SHORT = GOOD.replace(BODY, "Too short to be useful guidance.")
-
-
-@pytest.fixture
-def server(fast_index: FastIndex, fast_settings: object) -> Iterator[LiveServer]:
-    settings = fast_settings(api={"keys": [BOOTSTRAP]})  # type: ignore[operator]
-    container = Container(settings, embedder=fast_index.embedder, vectors=copy_of_vectors(fast_index.vectors))
-    with serve_app(create_app(container=container), free_port()) as live:
-        yield live
 
 
 def _upload(http: httpx.Client, token: str, name: str, text: str) -> httpx.Response:
