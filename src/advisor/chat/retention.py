@@ -5,10 +5,10 @@ harmlessly)."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from advisor.periodic import Periodic
 from advisor.retention import kept_channels
 
 if TYPE_CHECKING:
@@ -25,8 +25,7 @@ class RetentionSweeper:
         # Asked for at each sweep: the database may not answer yet when the service starts.
         self._settings = settings
         self._conversations = conversations
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = Periodic("advisor-retention", settings.sweep_hours * 3600, self.sweep)
 
     @property
     def wanted(self) -> bool:
@@ -40,18 +39,7 @@ class RetentionSweeper:
         return deleted
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="advisor-retention", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.sweep()
-            except Exception:  # the database may be away for a while: try again next time
-                log.exception("retention sweep failed")
-            self._stop.wait(self._settings.sweep_hours * 3600)
+        self._worker.stop()

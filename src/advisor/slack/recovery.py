@@ -6,11 +6,11 @@ replica: a claim is taken by one of them only (advisor.store.deliveries)."""
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from advisor.periodic import Periodic
 from advisor.slack.threads import MESSAGES, Ask
 
 if TYPE_CHECKING:
@@ -36,8 +36,7 @@ class DeliverySweeper:
         self._client = client
         self._settings = settings
         self._usage = usage
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = Periodic("advisor-slack-sweep", settings.sweep_seconds, self.sweep)
 
     def sweep(self) -> Sweep:
         deliveries = self._advisor.deliveries
@@ -61,22 +60,10 @@ class DeliverySweeper:
         return Sweep(resumed, given_up, purged)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="advisor-slack-sweep", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while True:
-            try:
-                self.sweep()
-            except Exception:  # the database or Slack is away: try again next round
-                log.exception("slack: the delivery sweep failed")
-            if self._stop.wait(self._settings.sweep_seconds):
-                return
+        self._worker.stop()
 
 
 def build_sweeper(bolt_client: WebClient, container: Container) -> DeliverySweeper:
