@@ -32,7 +32,8 @@ def keys_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_create_list_revoke_round_trip_against_a_running_service(indexed_settings: SettingsFactory) -> None:
-    settings = indexed_settings()
+    # Stateless completions are stored only when asked: this test reads the stored turn back.
+    settings = indexed_settings(retention={"store_stateless": True})
     data_dir = settings.data_dir
 
     created = keys_cli(data_dir, "create", "--scope", "chat", "--scope", "search", "--name", "portal")
