@@ -131,7 +131,7 @@ def create_app(
     app.add_middleware(
         OriginPolicyCORSMiddleware,
         api_origins=settings.api.cors_origins,
-        widget_origins=container.widget_keyring.allowed_origins(),
+        widget_origins=container.widget_keyring.allowed_origins,
     )
     app.add_middleware(MetricsMiddleware, metrics=container.metrics)
     app.add_middleware(UnexpectedErrorMiddleware)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from advisor.store.deliveries import DeliveryLog
     from advisor.store.index_state import IndexRepository
     from advisor.store.slack_links import SlackLinks
+    from advisor.store.widget_keys import WidgetKeyStore
 
 
 class Container:
@@ -126,7 +127,13 @@ class Container:
     def widget_keyring(self) -> WidgetKeyring:
         from advisor.auth.widget_keys import WidgetKeyring
 
-        return WidgetKeyring(self.settings.widget)
+        return WidgetKeyring(self.settings.widget, lambda: self.widget_key_store)
+
+    @cached_property
+    def widget_key_store(self) -> WidgetKeyStore:
+        from advisor.store.widget_keys import WidgetKeyStore
+
+        return WidgetKeyStore(self.engine)
 
     @cached_property
     def authenticator(self) -> Authenticator:

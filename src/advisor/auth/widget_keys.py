@@ -4,13 +4,35 @@ from their allowed origins. Which routes accept a widget caller is the API's all
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from pydantic import SecretStr
 
 from advisor.auth import KeyRejectedError, Principal, api_key_id
 from advisor.channel_settings import WidgetKey, WidgetSettings, normalise_origin
 
 WIDGET_SCOPES = frozenset({"chat", "feedback"})
 KEY_PREFIX = "wk_"
+log = logging.getLogger(__name__)
+
+
+class IssuedWidgetKey(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def origins(self) -> Sequence[str]: ...
+    @property
+    def active(self) -> bool: ...
+
+
+class IssuedWidgetKeys(Protocol):
+    """Widget keys issued into the database (advisor.store.widget_keys)."""
+
+    def lookup(self, key: str) -> IssuedWidgetKey | None: ...
+    def active_origins(self) -> frozenset[str]: ...
 
 
 def generate_widget_key() -> str:
@@ -18,10 +40,14 @@ def generate_widget_key() -> str:
 
 
 class WidgetKeyring:
-    """The configured widget keys; `resolve` is one of the Authenticator's key resolvers."""
+    """The configured widget keys, then those issued into the database; `resolve` is one of the
+    Authenticator's key resolvers."""
 
-    def __init__(self, settings: WidgetSettings) -> None:
+    def __init__(
+        self, settings: WidgetSettings, issued: Callable[[], IssuedWidgetKeys] | None = None
+    ) -> None:
         self._keys = list(settings.keys)
+        self._issued = issued  # a factory: the database may not answer when the service starts
 
     def __bool__(self) -> bool:
         return bool(self._keys)
@@ -35,7 +61,24 @@ class WidgetKeyring:
         return found
 
     def allowed_origins(self) -> set[str]:
-        return {origin for entry in self._keys for origin in entry.origins}
+        configured = {origin for entry in self._keys for origin in entry.origins}
+        if self._issued is None:
+            return configured
+        try:
+            return configured | self._issued().active_origins()
+        except Exception as exc:  # the database is away: the configured keys still work
+            log.warning("widget keys in the database unavailable: %s", exc)
+            return configured
+
+    def _issued_entry(self, token: str) -> WidgetKey | None:
+        if self._issued is None or not token.startswith(KEY_PREFIX):
+            return None
+        record = self._issued().lookup(token)
+        if record is None:
+            return None
+        if not record.active:
+            raise KeyRejectedError("this widget key has been revoked", 401)
+        return WidgetKey(name=record.name, key=SecretStr(token), origins=list(record.origins))
 
     def allows(self, token: str, origin: str | None) -> bool:
         entry = self.find(token)
@@ -43,7 +86,7 @@ class WidgetKeyring:
         return entry is not None and normal is not None and normal in entry.origins
 
     def resolve(self, token: str, origin: str | None) -> Principal | None:
-        entry = self.find(token)
+        entry = self.find(token) or self._issued_entry(token)
         if entry is None:
             return None
         if not entry.origins:

@@ -5,6 +5,7 @@ the response; a refused preflight is a 403 with a reason."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,9 +29,10 @@ _ALLOW_METHODS = "GET, POST"
 
 
 class OriginPolicyCORSMiddleware:
-    def __init__(self, app: ASGIApp, api_origins: list[str], widget_origins: set[str]) -> None:
+    def __init__(self, app: ASGIApp, api_origins: list[str], widget_origins: Callable[[], set[str]]) -> None:
         self.app = app
         self.api_origins = {o for o in (normalise_origin(x) for x in api_origins) if o}
+        # Asked per request: widget keys issued in the admin console hold without a restart.
         self.widget_origins = widget_origins
 
     def allowed(self, origin: str, path: str) -> bool:
@@ -39,7 +41,7 @@ class OriginPolicyCORSMiddleware:
             return False
         if normal in self.api_origins and path.startswith("/v1/"):
             return True
-        return normal in self.widget_origins and WIDGET_PATHS.match(path) is not None
+        return WIDGET_PATHS.match(path) is not None and normal in self.widget_origins()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

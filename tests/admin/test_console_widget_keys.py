@@ -1,0 +1,65 @@
+"""Widget keys issued in the console (fast tier): they work at once, CORS included, with no restart,
+only from their origins, and stop at once when revoked."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.admin.conftest import BOOTSTRAP
+from tests.admin.test_console_http import _csrf, _sign_in
+from tests.plugins.advisor_app import LiveServer
+
+ORIGIN = "https://intranet.example"
+
+
+def _chat(http: httpx.Client, key: str, origin: str) -> httpx.Response:
+    return http.post(
+        "/v1/chat",
+        json={"message": "How do we roll back a canary release?"},
+        headers={"Authorization": f"Bearer {key}", "Origin": origin},
+    )
+
+
+def test_a_widget_key_issued_in_the_console_works_at_once_and_stops_when_revoked(server: LiveServer) -> None:
+    with server.client() as http:
+        _sign_in(http, BOOTSTRAP)
+        token = _csrf(http.get("/admin/keys"))
+        bad = http.post(
+            "/admin/widget-keys", data={"csrf": token, "name": "intranet", "origins": "intranet.example/path"}
+        )
+        assert bad.status_code == 422 and "is not an origin" in bad.text
+        created = http.post("/admin/widget-keys", data={"csrf": token, "name": "intranet", "origins": ORIGIN})
+        assert created.status_code == 200
+        found = re.search(r'data-widget-key="(wk_[^"]+)"', created.text)
+        assert found, created.text[:800]
+        key = found.group(1)
+
+        preflight = http.options(
+            "/v1/chat",
+            headers={
+                "Origin": ORIGIN,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization",
+            },
+        )
+        assert preflight.status_code == 204 and preflight.headers["access-control-allow-origin"] == ORIGIN
+        answered = _chat(http, key, ORIGIN)
+        assert answered.status_code == 200, answered.text
+        assert answered.headers["access-control-allow-origin"] == ORIGIN
+        assert _chat(http, key, "https://evil.example").status_code == 403
+        assert (
+            http.post(
+                "/v1/search",
+                json={"query": "x"},
+                headers={"Authorization": f"Bearer {key}", "Origin": ORIGIN},
+            ).status_code
+            == 403
+        )
+
+        (record,) = server.container.widget_key_store.list()
+        assert http.post(f"/admin/widget-keys/{record.id}/revoke", data={"csrf": token}).status_code == 303
+        refused = _chat(http, key, ORIGIN)
+        assert refused.status_code == 401 and "revoked" in refused.json()["reason"]
+        assert "revoke widget key" in http.get("/admin/audit").text
