@@ -135,3 +135,10 @@ def test_conversations_are_filtered_opened_exported_and_deleted(fast_server: Fas
         )
         assert store.list_messages(ids["widget"]) == []
         assert "delete conversation" in http.get("/admin/audit").text
+
+
+def test_without_any_key_or_secret_the_console_says_what_to_set(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:  # keyless local mode
+        assert http.get("/admin").status_code == 303
+        page = http.get("/admin/sign-in")
+        assert page.status_code == 503 and "admin.session_secret" in page.text

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from advisor.admin.session import COOKIE, AdminSession, Sessions, csrf_matches
+from advisor.admin.session import COOKIE, AdminSession, ConsoleUnavailableError, Sessions, csrf_matches
 from advisor.api.deps import ContainerDep
 from advisor.container import Container
 
@@ -31,7 +31,11 @@ def sessions_of(container: Container) -> Sessions:
 
 
 async def signed_in(request: Request, container: ContainerDep) -> AdminSession:
-    session = await run_in_threadpool(sessions_of(container).read, request.cookies.get(COOKIE))
+    try:
+        sessions = sessions_of(container)
+    except ConsoleUnavailableError:
+        raise NotSignedIn from None  # the sign-in page says what to set
+    session = await run_in_threadpool(sessions.read, request.cookies.get(COOKIE))
     if session is None:
         raise NotSignedIn
     return session
