@@ -20,32 +20,25 @@ from pathlib import Path
 from deploy.cluster import REPO, ClusterPlan, LocalCluster, running, wait_until
 
 HERE = Path(__file__).resolve().parent
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its children that are still running."""
+    """User + system CPU of a process and its children that are still running (psutil)."""
+    import psutil
+
     total = 0.0
-    for candidate in [pid, *_children(pid)]:
+    try:
+        root = psutil.Process(pid)
+        family = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    for process in family:
         try:
-            fields = Path(f"/proc/{candidate}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
             continue
-        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        total += times.user + times.system
     return total
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if parent == pid:
-                found += [int(entry.name), *_children(int(entry.name))]
-    return found
 
 
 def measure(cluster: LocalCluster, clients: int, seconds: int) -> dict[str, object]:

@@ -127,6 +127,11 @@ class ApiKeyStore(SessionScopes):
             session.flush()
             return _record(row), changed
 
+    def get(self, key_id: str) -> ApiKeyRecord | None:
+        with self._read() as session:
+            row = session.get(ApiKey, key_id)
+            return None if row is None else _record(row)
+
     def lookup(self, key: str) -> ApiKeyRecord | None:
         with self._read() as session:
             row = session.scalars(select(ApiKey).where(ApiKey.key_hash == hash_key(key))).one_or_none()
