@@ -107,14 +107,22 @@ def create_app(
     if settings.admin.enabled:
         from advisor.admin.conversations import router as admin_conversations
         from advisor.admin.corpus import router as admin_corpus
+        from advisor.admin.ingest import router as admin_ingest
         from advisor.admin.insights import router as admin_insights
+        from advisor.admin.keys import router as admin_keys
+        from advisor.admin.keys import widgets as admin_widget_keys
+        from advisor.admin.retention import router as admin_retention
         from advisor.admin.router import NotSignedIn
         from advisor.admin.router import router as admin_router
 
         app.include_router(admin_router)
+        app.include_router(admin_retention)  # before /{conversation_id}/... routes of the same prefix
         app.include_router(admin_conversations)
         app.include_router(admin_insights)
         app.include_router(admin_corpus)
+        app.include_router(admin_ingest)
+        app.include_router(admin_keys)
+        app.include_router(admin_widget_keys)
 
         @app.exception_handler(NotSignedIn)
         async def to_sign_in(request: Request, exc: NotSignedIn) -> RedirectResponse:

@@ -103,6 +103,10 @@ class WidgetKey(_Section):
     origins: list[str] = Field(
         default_factory=list, description="Allowed page origins, e.g. https://intranet.example; empty = none."
     )
+    rate_limit: str | None = Field(
+        default=None,
+        description="Chat requests per client IP with this key; default widget.rate_limit_per_ip.",
+    )
 
     @field_validator("key")
     @classmethod
@@ -122,6 +126,24 @@ class WidgetKey(_Section):
                 raise ValueError(f"{origin!r} is not an origin: use scheme://host[:port], no path, no '*'")
             cleaned.append(normal)
         return cleaned
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _valid_key_rate(cls, value: str | None) -> str | None:
+        return None if value is None else valid_rate(value)
+
+
+def valid_rate(value: str) -> str:
+    """``value`` if the limits library reads it as a rate ("30/minute"), else ValueError saying so."""
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a rate limit such as '30/minute' or '5/second; 100/hour'"
+        ) from None
+    return value
 
 
 class WidgetSettings(_Section):
@@ -157,15 +179,7 @@ class WidgetSettings(_Section):
     )
     @classmethod
     def _valid_rate(cls, value: str) -> str:
-        from limits import parse_many
-
-        try:
-            parse_many(value)
-        except ValueError:
-            raise ValueError(
-                f"{value!r} is not a rate limit such as '30/minute' or '5/second; 100/hour'"
-            ) from None
-        return value
+        return valid_rate(value)
 
     @field_validator("rate_limit_storage")
     @classmethod

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from advisor.store.conversations import ConversationRepository
     from advisor.store.deliveries import DeliveryLog
     from advisor.store.index_state import IndexRepository
+    from advisor.store.ingest_runs import IngestRunStore
     from advisor.store.slack_links import SlackLinks
     from advisor.store.widget_keys import WidgetKeyStore
 
@@ -134,6 +135,12 @@ class Container:
         from advisor.store.widget_keys import WidgetKeyStore
 
         return WidgetKeyStore(self.engine)
+
+    @cached_property
+    def ingest_runs(self) -> IngestRunStore:
+        from advisor.store.ingest_runs import IngestRunStore
+
+        return IngestRunStore(self.engine)
 
     @cached_property
     def authenticator(self) -> Authenticator:

@@ -23,13 +23,16 @@ _PAGE_SIZE = 50
 _EXPORT_LIMIT = 10_000
 
 
-def _filter(channel: str, days: str, rating: str, abstained: str, q: str) -> ConversationFilter:
+def _filter(
+    channel: str, days: str, rating: str, abstained: str, q: str, key: str = ""
+) -> ConversationFilter:
     return ConversationFilter(
         channel=channel if channel in CHANNELS else None,
         since_days=int(days) if days in ("1", "7", "30", "90") else None,
         rating=rating if rating in ("up", "down", "none") else None,
         abstained=abstained == "1",
         text=q[:200],
+        key_id=key.strip()[:128] or None,
     )
 
 
@@ -43,12 +46,18 @@ async def list_conversations(
     rating: str = "",
     abstained: str = "",
     q: str = "",
+    key: str = "",
     offset: int = 0,
 ) -> Response:
-    wanted = _filter(channel, days, rating, abstained, q)
+    wanted = _filter(channel, days, rating, abstained, q, key)
     offset = max(offset, 0)
     found = await run_in_threadpool(container.admin_store.conversations, wanted, _PAGE_SIZE + 1, offset)
-    query = {"channel": channel, "days": days, "rating": rating, "abstained": abstained, "q": q}
+    of_key = (
+        await run_in_threadpool(container.admin_store.conversations_of_key, wanted.key_id)
+        if wanted.key_id
+        else 0
+    )
+    query = {"channel": channel, "days": days, "rating": rating, "abstained": abstained, "q": q, "key": key}
     return page(
         request,
         "conversations.html",
@@ -59,6 +68,8 @@ async def list_conversations(
         page_size=_PAGE_SIZE,
         query=query,
         channels=CHANNELS,
+        of_key=of_key,
+        retention=container.settings.retention,
     )
 
 
@@ -72,8 +83,9 @@ async def export(
     rating: str = "",
     abstained: str = "",
     q: str = "",
+    key: str = "",
 ) -> Response:
-    wanted = _filter(channel, days, rating, abstained, q)
+    wanted = _filter(channel, days, rating, abstained, q, key)
     rows = await run_in_threadpool(container.admin_store.conversations, wanted, _EXPORT_LIMIT, 0)
     await run_in_threadpool(
         container.admin_store.audit, admin.key_id, f"export {kind}", f"{len(rows)} conversations"

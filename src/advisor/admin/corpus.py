@@ -39,7 +39,8 @@ def _listing(container: Container) -> dict[str, Any]:
         else []
     )
     counts = Counter(d.source_name for d in documents)
-    return {"documents": documents, "sources": repo.sources(), "counts": counts}
+    latest = container.ingest_runs.latest()
+    return {"documents": documents, "sources": repo.sources(), "counts": counts, "latest": latest}
 
 
 @router.get("")
@@ -68,6 +69,7 @@ async def upload(
     admin: Admin,
     file: UploadFile,
     csrf: Annotated[str | None, Form()] = None,
+    replace: Annotated[str, Form()] = "",
 ) -> Response:
     if (refusal := form_refusal(request, admin, csrf)) is not None:
         return refusal
@@ -80,20 +82,23 @@ async def upload(
         )
     elif len(data) > _MAX_BYTES:
         problems.append(f"{name}: larger than {_MAX_BYTES // (1024 * 1024)} MB")
-    elif (uploads_dir(container) / name).exists():
-        problems.append(f"{name}: already uploaded; delete it first to replace it")
+    elif (uploads_dir(container) / name).exists() and replace != "1":
+        problems.append(f"{name}: already uploaded; tick 'replace' to put this version in its place")
     else:
         problems = await run_in_threadpool(_check_and_ingest, container, name, data)
     if problems:
         listing = await run_in_threadpool(_listing, container)
         return page(request, "corpus.html", 422, admin=admin, problems=problems, **listing)
-    await run_in_threadpool(container.admin_store.audit, admin.key_id, "upload document", name)
+    action = "replace document" if replace == "1" else "upload document"
+    await run_in_threadpool(container.admin_store.audit, admin.key_id, action, name)
     return RedirectResponse("/admin/corpus", status_code=303)
 
 
 def _check_and_ingest(container: Container, name: str, data: bytes) -> list[str]:
-    """Refused with the corpus check's reasons, or stored and ingested; undone if the ingest skips it."""
+    """Refused with the corpus check's reasons, or stored (in place of an earlier version) and
+    ingested; undone, the earlier version back, if the ingest skips it or cannot run."""
     from advisor.corpus.check import check_corpus
+    from advisor.ingest.indexer import IngestError
 
     with tempfile.TemporaryDirectory(prefix="advisor-upload-") as scratch:
         staged = Path(scratch) / name
@@ -103,11 +108,23 @@ def _check_and_ingest(container: Container, name: str, data: bytes) -> list[str]
             return problems
         target = uploads_dir(container)
         target.mkdir(parents=True, exist_ok=True)
+        earlier = (target / name).read_bytes() if (target / name).exists() else None
         shutil.copyfile(staged, target / name)
-    skipped = _ingest_uploads(container)
+
+    def undo() -> None:
+        if earlier is None:
+            (target / name).unlink()
+        else:
+            (target / name).write_bytes(earlier)
+
+    try:
+        skipped = _ingest_uploads(container)
+    except IngestError as exc:
+        undo()
+        return [f"{name}: not indexed: {exc}"]
     mine = [s for s in skipped if name in s]
     if mine:
-        (target / name).unlink()
+        undo()
         _ingest_uploads(container)
     return mine
 

@@ -1,4 +1,4 @@
-"""The console's pages: sign-in, overview, API keys and the audit log. Every form carries the
+"""The console's pages: sign-in, overview and the audit log. Every form carries the
 session's CSRF token and every action is written to the audit log with the key that took it."""
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from starlette.concurrency import run_in_threadpool
 from advisor.admin.common import Admin, NotSignedIn, form_refusal, page, refused, same_origin, sessions_of
 from advisor.admin.session import COOKIE, ConsoleUnavailableError
 from advisor.api.deps import ContainerDep
-from advisor.auth import SCOPES
-from advisor.container import Container
 
 __all__ = ["NotSignedIn", "router"]
 
@@ -88,102 +86,6 @@ async def overview(request: Request, container: ContainerDep, admin: Admin, days
         }
 
     return page(request, "overview.html", admin=admin, days=days, **await run_in_threadpool(gather))
-
-
-def _keys_context(container: Container) -> dict[str, Any]:
-    return {
-        "keys": container.api_keys.list(),
-        "widget_keys": container.widget_key_store.list(),
-        "scopes": SCOPES,
-    }
-
-
-@router.get("/keys")
-async def keys_page(request: Request, container: ContainerDep, admin: Admin) -> Response:
-    return page(
-        request, "keys.html", admin=admin, issued=None, **await run_in_threadpool(_keys_context, container)
-    )
-
-
-@router.post("/keys")
-async def create_key(
-    request: Request,
-    container: ContainerDep,
-    admin: Admin,
-    csrf: Annotated[str | None, Form()] = None,
-    name: Annotated[str, Form()] = "",
-    scope: Annotated[list[str] | None, Form()] = None,
-) -> Response:
-    if (refusal := form_refusal(request, admin, csrf)) is not None:
-        return refusal
-    try:
-        issued = await run_in_threadpool(container.api_keys.create, scope or [], name)
-    except ValueError as exc:
-        context = await run_in_threadpool(_keys_context, container)
-        return page(request, "keys.html", 422, admin=admin, issued=None, error=str(exc), **context)
-    await run_in_threadpool(container.admin_store.audit, admin.key_id, "create key", issued.record.id)
-    return page(
-        request, "keys.html", admin=admin, issued=issued, **await run_in_threadpool(_keys_context, container)
-    )
-
-
-@router.post("/widget-keys")
-async def create_widget_key(
-    request: Request,
-    container: ContainerDep,
-    admin: Admin,
-    csrf: Annotated[str | None, Form()] = None,
-    name: Annotated[str, Form()] = "",
-    origins: Annotated[str, Form()] = "",
-) -> Response:
-    if (refusal := form_refusal(request, admin, csrf)) is not None:
-        return refusal
-    try:
-        key, record = await run_in_threadpool(container.widget_key_store.create, name, origins.split())
-    except ValueError as exc:
-        context = await run_in_threadpool(_keys_context, container)
-        return page(request, "keys.html", 422, admin=admin, issued=None, error=str(exc), **context)
-    await run_in_threadpool(container.admin_store.audit, admin.key_id, "create widget key", record.id)
-    context = await run_in_threadpool(_keys_context, container)
-    own = f"{request.url.scheme}://{request.url.netloc}"
-    return page(
-        request, "keys.html", admin=admin, issued=None, widget_issued=(key, record), own=own, **context
-    )
-
-
-@router.post("/widget-keys/{key_id}/revoke")
-async def revoke_widget_key(
-    request: Request,
-    container: ContainerDep,
-    admin: Admin,
-    key_id: str,
-    csrf: Annotated[str | None, Form()] = None,
-) -> Response:
-    if (refusal := form_refusal(request, admin, csrf)) is not None:
-        return refusal
-    if await run_in_threadpool(container.widget_key_store.revoke, key_id[:128]):
-        await run_in_threadpool(container.admin_store.audit, admin.key_id, "revoke widget key", key_id)
-    return RedirectResponse("/admin/keys", status_code=303)
-
-
-@router.post("/keys/{key_id}/revoke")
-async def revoke_key(
-    request: Request,
-    container: ContainerDep,
-    admin: Admin,
-    key_id: str,
-    csrf: Annotated[str | None, Form()] = None,
-) -> Response:
-    if (refusal := form_refusal(request, admin, csrf)) is not None:
-        return refusal
-    from advisor.store.api_keys import ApiKeyNotFoundError
-
-    try:
-        await run_in_threadpool(container.api_keys.revoke, key_id)
-    except ApiKeyNotFoundError:
-        return page(request, "refused.html", 404, reason=f"no key {key_id}")
-    await run_in_threadpool(container.admin_store.audit, admin.key_id, "revoke key", key_id)
-    return RedirectResponse("/admin/keys", status_code=303)
 
 
 @router.get("/audit")

@@ -32,6 +32,8 @@ class Principal:
     scopes: frozenset[str]
     # Browser origins a widget key may be used from; empty for server-side keys.
     origins: tuple[str, ...] = field(default=())
+    # A widget key's own chat limit per client address ("20/minute"); None = the configured default.
+    rate_limit: str | None = None
 
     def allows(self, scope: Scope) -> bool:
         return "admin" in self.scopes or scope in self.scopes

@@ -26,6 +26,8 @@ class IssuedWidgetKey(Protocol):
     def origins(self) -> Sequence[str]: ...
     @property
     def active(self) -> bool: ...
+    @property
+    def rate_limit(self) -> str | None: ...
 
 
 class IssuedWidgetKeys(Protocol):
@@ -78,7 +80,9 @@ class WidgetKeyring:
             return None
         if not record.active:
             raise KeyRejectedError("this widget key has been revoked", 401)
-        return WidgetKey(name=record.name, key=SecretStr(token), origins=list(record.origins))
+        return WidgetKey(
+            name=record.name, key=SecretStr(token), origins=list(record.origins), rate_limit=record.rate_limit
+        )
 
     def allows(self, token: str, origin: str | None) -> bool:
         entry = self.find(token)
@@ -98,7 +102,7 @@ class WidgetKeyring:
         normal = normalise_origin(origin)
         if normal is None or normal not in entry.origins:
             raise KeyRejectedError(f"origin {origin!r} is not allowed for widget key {entry.name!r}", 403)
-        return Principal(api_key_id(token), "widget", WIDGET_SCOPES, tuple(entry.origins))
+        return Principal(api_key_id(token), "widget", WIDGET_SCOPES, tuple(entry.origins), entry.rate_limit)
 
     def demo_key(self, own_origin: str, name: str | None) -> WidgetKey | None:
         """The key the demo page embeds: the named one, else the first allowing our own origin."""

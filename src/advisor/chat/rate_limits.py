@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Literal
 from advisor.chat.errors import RateLimited
 
 if TYPE_CHECKING:
+    from limits import RateLimitItem
+
     from advisor.channel_settings import WidgetSettings
     from advisor.chat.model import Caller
 
@@ -42,6 +44,7 @@ class RateLimiter:
             "feedback-ip": parse_many(widget.feedback_rate_limit_per_ip),
             "read-ip": parse_many(widget.read_rate_limit_per_ip),
         }
+        self._parsed: dict[str, list[RateLimitItem]] = {}
 
     def admit(self, caller: Caller, action: Action, conversation_id: str | None = None) -> None:
         """Count one request of ``caller``; RateLimited when a limit is exhausted."""
@@ -52,7 +55,8 @@ class RateLimiter:
         if action in ("feedback", "read"):
             self._raise_if_refused(self.hit(f"{action}-ip", key, address))
             return
-        self._raise_if_refused(self.hit("chat-ip", key, address))
+        own = caller.principal.rate_limit
+        self._raise_if_refused(self.hit("chat-ip", key, address, items=self._own(own) if own else None))
         if conversation_id:
             self._raise_if_refused(self.hit("chat-conversation", key, conversation_id))
 
@@ -64,10 +68,19 @@ class RateLimiter:
                 retry_after=verdict.retry_after,
             )
 
-    def hit(self, rule: str, *identifiers: str) -> Verdict:
-        """Count one request against every limit of ``rule``; the first exhausted one refuses it."""
+    def _own(self, text: str) -> list[RateLimitItem]:
+        """A key's own limits, parsed once."""
+        from limits import parse_many
+
+        if text not in self._parsed:
+            self._parsed[text] = parse_many(text)
+        return self._parsed[text]
+
+    def hit(self, rule: str, *identifiers: str, items: list[RateLimitItem] | None = None) -> Verdict:
+        """Count one request against every limit of ``rule`` (or ``items``, a key's own); the first
+        exhausted one refuses it."""
         try:
-            for item in self._rules[rule]:
+            for item in self._rules[rule] if items is None else items:
                 if not self._limiter.hit(item, rule, *identifiers):
                     stats = self._limiter.get_window_stats(item, rule, *identifiers)
                     wait = max(1, math.ceil(stats.reset_time - time.time()))

@@ -39,6 +39,7 @@ class ConversationFilter:
     rating: str | None = None  # "up", "down" or "none"
     abstained: bool = False  # only those with an abstention
     text: str = ""  # in any message
+    key_id: str | None = None  # only those of this API or widget key
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +136,8 @@ class AdminStore(SessionScopes):
         )
         if wanted.channel:
             query = query.where(Conversation.channel == wanted.channel)
+        if wanted.key_id:
+            query = query.where(Conversation.api_key_id == wanted.key_id)
         if wanted.since_days:
             query = query.where(Conversation.updated_at >= utcnow() - timedelta(days=wanted.since_days))
         if wanted.text.strip():
@@ -186,6 +189,24 @@ class AdminStore(SessionScopes):
                 )
                 for m in messages
             ]
+
+    def conversations_of_key(self, key_id: str) -> int:
+        with self._read() as session:
+            count = session.scalar(
+                select(func.count()).select_from(Conversation).where(Conversation.api_key_id == key_id)
+            )
+            return int(count or 0)
+
+    def delete_conversations_of_key(self, key_id: str) -> int:
+        """Delete every conversation of one key (messages and feedback with them); how many."""
+        ids = select(Conversation.id).where(Conversation.api_key_id == key_id)
+        with self._write() as session:
+            count = int(session.scalar(select(func.count()).select_from(ids.subquery())) or 0)
+            messages = select(Message.id).where(Message.conversation_id.in_(ids))
+            session.execute(delete(Feedback).where(Feedback.message_id.in_(messages)))
+            session.execute(delete(Message).where(Message.conversation_id.in_(ids)))
+            session.execute(delete(Conversation).where(Conversation.api_key_id == key_id))
+            return count
 
     def delete_conversation(self, conversation_id: str) -> bool:
         with self._write() as session:
