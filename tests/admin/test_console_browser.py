@@ -5,13 +5,16 @@ screenshots of each page on a desktop and a phone."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import update
 
+from advisor.container import Container
 from advisor.store.conversations import MessageDraft, NewConversation
-from advisor.store.models import new_id
+from advisor.store.models import Message, new_id, utcnow
 from tests.admin.conftest import BOOTSTRAP as CONSOLE_KEY
 from tests.admin.test_console_corpus import GOOD
 from tests.admin.test_console_reports import PARKING
@@ -22,11 +25,33 @@ BOOTSTRAP = "console-browser-key-0123456789abcdef"
 SIZES = {"desktop": (1280, 800), "mobile": (390, 844)}
 
 
+def _seed_activity(container: Container) -> None:
+    """A fortnight of answers, some abstained, with their latencies: something for the charts."""
+    for day in range(14):
+        for n in range(1 + day % 4):
+            conversation_id = new_id()
+            container.conversations.record_turn(
+                conversation_id,
+                f"How do we monitor model {n}?",
+                MessageDraft(
+                    "Watch inputs and outputs.", abstained=(day + n) % 5 == 0, latency_ms=18 + 7 * n + day
+                ),
+                new_conversation=NewConversation(None, None, "widget"),
+            )
+            with container.engine.begin() as db:
+                db.execute(
+                    update(Message)
+                    .where(Message.conversation_id == conversation_id)
+                    .values(created_at=utcnow() - timedelta(days=day))
+                )
+
+
 def test_the_console_in_a_browser(fast_server: FastServer, chromium_browser: Any, screenshots: Path) -> None:
     from playwright.sync_api import expect
 
     with fast_server(api={"keys": [BOOTSTRAP]}) as server:
         portal_key = server.container.api_keys.create(["search"], "hr portal").key
+        _seed_activity(server.container)
         for device, (width, height) in SIZES.items():
             context = chromium_browser.new_context(viewport={"width": width, "height": height})
             page = context.new_page()

@@ -39,7 +39,9 @@ SHORT = GOOD.replace(BODY, "Too short to be useful guidance.")
 
 def _upload(http: httpx.Client, token: str, name: str, text: str, replace: bool = False) -> httpx.Response:
     data = {"csrf": token, **({"replace": "1"} if replace else {})}
-    return http.post("/admin/corpus/upload", data=data, files={"file": (name, text.encode(), "text/markdown")})
+    return http.post(
+        "/admin/corpus/upload", data=data, files={"file": (name, text.encode(), "text/markdown")}
+    )
 
 
 def _found(http: httpx.Client, query: str) -> set[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
 from advisor.store.conversations import MessageDraft, NewConversation
 from advisor.store.models import new_id
@@ -142,3 +143,30 @@ def test_without_any_key_or_secret_the_console_says_what_to_set(fast_server: Fas
         assert http.get("/admin").status_code == 303
         page = http.get("/admin/sign-in")
         assert page.status_code == 503 and "admin.session_secret" in page.text
+
+
+def test_the_overview_charts_answers_abstentions_and_answer_latency(fast_server: FastServer) -> None:
+    from advisor.store.admin import percentiles
+
+    assert percentiles([]) == (None, None) and percentiles([40]) == (40.0, 40.0)
+    assert percentiles(list(range(1, 101))) == (pytest.approx(50.5), pytest.approx(95.05))
+    with fast_server(api={"keys": [BOOTSTRAP]}) as server, server.client() as http:
+        auth = {"Authorization": f"Bearer {BOOTSTRAP}"}
+        for question in ("How do we roll back a canary release?", "What should our monitoring cover?"):
+            assert http.post("/v1/chat", json={"message": question}, headers=auth).status_code == 200
+        stored = server.container.admin_store.latencies(1)
+        assert len(stored) == 2 and all(0 <= ms < 30_000 for ms in stored)  # a real turn is timed
+        store = server.container.conversations
+        store.record_turn(
+            new_id(),
+            "Slow one?",
+            MessageDraft("An answer.", latency_ms=900),
+            new_conversation=NewConversation(None, None, "api"),
+        )
+        _sign_in(http, BOOTSTRAP)
+        page = re.sub(r"\s+", " ", http.get("/admin?days=7").text)
+        p50, p95 = percentiles([*stored, 900])
+        assert f"<b>{round(p50)} / {round(p95)} ms</b>answer time p50 / p95" in page
+        assert page.count('<svg class="chart"') == 3 and 'role="img"' in page
+        assert ": 3</title></rect>" in page  # today's bar: three answers
+        assert "p95: " in page and "<polyline" in page

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
 from sqlalchemy import update
 
 from advisor.store.conversations import MessageDraft, NewConversation
@@ -36,7 +35,9 @@ def _seed(server: LiveServer, key_id: str | None, channel: str, idle_days: int =
 
 def _ids(server: LiveServer) -> set[str]:
     with server.container.engine.connect() as db:
-        return {row[0] for row in db.execute(Conversation.__table__.select().with_only_columns(Conversation.id))}
+        return {
+            row[0] for row in db.execute(Conversation.__table__.select().with_only_columns(Conversation.id))
+        }
 
 
 def test_all_conversations_of_one_key_are_deleted_and_no_other(server: LiveServer) -> None:

@@ -97,5 +97,7 @@ def test_a_widget_key_has_its_own_chat_limit_which_the_console_changes_at_once(s
             f"/admin/widget-keys/{record.id}", data={"csrf": token, "origins": "", "rate_limit": ""}
         )
         assert refused.status_code == 422 and "at least one allowed origin" in refused.text
-        assert http.post("/admin/widget-keys/nope", data={"csrf": token, "origins": ORIGIN}).status_code == 404
+        assert (
+            http.post("/admin/widget-keys/nope", data={"csrf": token, "origins": ORIGIN}).status_code == 404
+        )
         assert "change widget key" in http.get("/admin/audit").text

@@ -5,6 +5,7 @@ It streams typed events; a collected answer is the same stream."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import nullcontext
 from typing import TYPE_CHECKING
@@ -83,6 +84,7 @@ class TurnPipeline:
         self, turn: PreparedTurn, reply_by: float | None, trace: tracing.Trace
     ) -> Iterator[ChatEvent]:
         standalone = turn.question
+        started = time.perf_counter()
         try:
             with trace.child("advisor.rewrite") if turn.history else nullcontext():
                 standalone = self._standalone(turn, reply_by)
@@ -106,6 +108,7 @@ class TurnPipeline:
             grounded=grounded,
             abstained=abstained,
             fallback=fallback,
+            latency_ms=round((time.perf_counter() - started) * 1000),
         )
         trace.annotate({"abstained": abstained, "fallback": fallback, "grounded": grounded})
         with trace.child("advisor.store"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from statistics import quantiles
 from typing import Any
 
 from sqlalchemy import Date, case, cast, delete, func, select
@@ -30,6 +31,18 @@ class DayActivity:
     fallback: int
     rated_up: int
     rated_down: int
+    p50_ms: float | None = None  # answer latency that day; None without timed answers
+    p95_ms: float | None = None
+
+
+def percentiles(values: list[int]) -> tuple[float | None, float | None]:
+    """p50 and p95 of ``values`` (None, None when empty)."""
+    if not values:
+        return None, None
+    if len(values) == 1:
+        return float(values[0]), float(values[0])
+    cuts = quantiles(values, n=100, method="inclusive")
+    return cuts[49], cuts[94]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +89,8 @@ class AdminStore(SessionScopes):
             return [AuditEntry(r.at, r.key_id, r.action, r.target) for r in rows]
 
     def daily_activity(self, days: int) -> list[DayActivity]:
-        """Answers per day over the last ``days`` days (days without any included), oldest first."""
+        """Answers per day over the last ``days`` days (days without any included), oldest first,
+        with each day's answer latency percentiles."""
         start = (utcnow() - timedelta(days=days - 1)).date()
         up = select(Feedback.message_id).where(Feedback.rating == "up")
         down = select(Feedback.message_id).where(Feedback.rating == "down")
@@ -100,9 +114,40 @@ class AdminStore(SessionScopes):
                 )
                 .group_by(day)
             ).all()
-        found = {_as_date(r[0]): DayActivity(_as_date(r[0]), *(int(v or 0) for v in r[1:])) for r in rows}
+            timings: dict[date, list[int]] = {}
+            for when, latency in session.execute(
+                select(day, Message.latency_ms).where(
+                    Message.role == "assistant",
+                    Message.latency_ms.is_not(None),
+                    Message.created_at >= datetime.combine(start, time(), tzinfo=UTC),
+                )
+            ):
+                timings.setdefault(_as_date(when), []).append(int(latency))
+        found: dict[date, DayActivity] = {}
+        for when, answers, abstained, fallback, up, down in rows:
+            day_of = _as_date(when)
+            p50, p95 = percentiles(timings.get(day_of, []))
+            found[day_of] = DayActivity(
+                day_of,
+                int(answers),
+                int(abstained or 0),
+                int(fallback or 0),
+                int(up or 0),
+                int(down or 0),
+                p50,
+                p95,
+            )
         every = (start + timedelta(days=n) for n in range(days))
         return [found.get(d, DayActivity(d, 0, 0, 0, 0, 0)) for d in every]
+
+    def latencies(self, days: int) -> list[int]:
+        """Every timed answer's latency (ms) over the last ``days`` days."""
+        start = datetime.combine((utcnow() - timedelta(days=days - 1)).date(), time(), tzinfo=UTC)
+        timed = select(Message.latency_ms).where(
+            Message.role == "assistant", Message.latency_ms.is_not(None), Message.created_at >= start
+        )
+        with self._read() as session:
+            return [v for v in session.scalars(timed) if v is not None]
 
     def conversations(
         self, wanted: ConversationFilter, limit: int = 50, offset: int = 0

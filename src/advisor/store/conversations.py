@@ -225,6 +225,7 @@ class ConversationRepository(SessionScopes):
                     "abstained": draft.abstained,
                     "fallback": draft.fallback,
                     "created_at": now,
+                    "latency_ms": draft.latency_ms,
                 }
                 for offset, (role, draft) in enumerate(messages, start=1)
             ]

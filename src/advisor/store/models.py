@@ -105,6 +105,7 @@ class Message(Base):
     abstained: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     fallback: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    latency_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)  # answers: question to answer
 
 
 class Feedback(Base):

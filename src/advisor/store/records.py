@@ -43,6 +43,7 @@ class MessageRecord:
     abstained: bool
     fallback: bool
     created_at: datetime
+    latency_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,7 @@ class MessageDraft:
     grounded: bool = True
     abstained: bool = False
     fallback: bool = False
+    latency_ms: int | None = None  # an answer's, from the question's arrival
 
     @classmethod
     def of(
@@ -206,9 +208,17 @@ def document_record(row: IndexedDocument) -> IndexedDocumentRecord:
 @dataclass(frozen=True, slots=True)
 class CorpusSourceRecord:
     name: str
-    path: str
+    path: str  # a JSON list of folders (advisor.ingest.sources.encode_paths)
     added_at: datetime | None = None
     updated_at: datetime | None = None
+
+    @property
+    def folders(self) -> list[str]:
+        try:
+            found = json.loads(self.path)
+        except ValueError:
+            return [self.path]
+        return [str(p) for p in found] if isinstance(found, list) else [self.path]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
 """A chat rate limit per widget key (set in the admin console; none means the widget settings'
-default), and the ingest runs the console starts, with their progress, so any replica can show it.
+default); the ingest runs the console starts, with their progress, so any replica can show it; and
+how long each answer took, for the console's latency chart.
 
 Revision ID: 0010
 Revises: 0009
@@ -37,9 +38,13 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
     )
     op.create_index("ix_ingest_runs_started_at", "ingest_runs", ["started_at"])
+    with op.batch_alter_table("messages") as batch:
+        batch.add_column(sa.Column("latency_ms", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("messages") as batch:
+        batch.drop_column("latency_ms")
     op.drop_index("ix_ingest_runs_started_at", table_name="ingest_runs")
     op.drop_table("ingest_runs")
     with op.batch_alter_table("widget_keys") as batch:
