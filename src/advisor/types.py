@@ -27,6 +27,7 @@ class LoadedDocument:
     # Questions users ask that the document answers, in their words (front matter `questions`):
     # indexed to find the document, never quoted.
     questions: tuple[str, ...] = ()
+    updated: str = ""  # YYYY-MM-DD: the front matter's `updated`, else when the file last changed
 
 
 # The section of the chunks that hold a document's ``questions``: searched, never quoted.

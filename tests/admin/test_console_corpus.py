@@ -70,6 +70,8 @@ def test_upload_search_delete_and_remove_a_source(server: LiveServer) -> None:
             time.sleep(0.2)
         assert "release-strategies" in _found(http, "How do we roll back a canary release?")
         assert "zorblat-review-board" in http.get("/admin/corpus/documents/zorblat-review-board").text
+        row = re.search(r"zorblat-review-board · zorblat.md.*?</tr>", page, re.S)
+        assert row and "security-governance" in row.group(0) and "2026-12-05" in row.group(0)
 
         assert (
             http.post("/admin/corpus/documents/release-strategies/delete", data={"csrf": token}).status_code

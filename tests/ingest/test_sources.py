@@ -119,3 +119,30 @@ def test_source_names(tmp_path: Path) -> None:
     assert name_sources([other], knowledge, "hr") == {"hr": [other]}
     with pytest.raises(SourceNameError, match="lowercase"):
         name_sources([other], knowledge, "HR policies")
+
+
+def test_each_document_keeps_its_topics_and_updated_date_and_older_indexes_gain_them(
+    fakes: Fakes, tmp_path: Path
+) -> None:
+    from sqlalchemy import update
+
+    from advisor.store.models import IndexedDocument
+
+    folder = _folder(tmp_path, "hr-policies", "zorblat-approvals")
+    (folder / "plain-notes.txt").write_text("Plain notes about the zorblat committee and its reviews. " * 5)
+    fakes.indexer.ingest([folder])
+    state = fakes.store.get_index_state()
+    assert state is not None
+    records = fakes.store.indexed_documents(state.collection)
+    assert records["zorblat-approvals"].topics == ("security-governance",)
+    assert records["zorblat-approvals"].updated == "2026-12-04"  # the front matter's date
+    assert len(records["plain-notes"].updated) == 10 and records["plain-notes"].topics == ()  # the file's
+
+    # An index built before topics and dates were kept gains them on the next ingest, nothing re-embedded.
+    with fakes.store.engine.begin() as db:
+        db.execute(update(IndexedDocument).values(topics=None, updated=None))
+    report = fakes.indexer.ingest([folder])
+    assert report.unchanged == 2 and report.embedded_chunks == 0
+    state = fakes.store.get_index_state()
+    assert state is not None
+    assert fakes.store.indexed_documents(state.collection)["zorblat-approvals"].updated == "2026-12-04"

@@ -135,7 +135,9 @@ def front_matter_questions(path: Path, fm: FrontMatter) -> tuple[str, ...]:
 
 def load_markdown(
     path: Path, raw: bytes, known_topics: Mapping[str, str]
-) -> tuple[str, str, tuple[str, ...], str, tuple[Section, ...], tuple[str, ...]]:
+) -> tuple[str, str, tuple[str, ...], str, tuple[Section, ...], tuple[str, ...], str]:
+    """id, title, topics, summary, sections, questions and the front matter's `updated` date ("" if
+    none) of a Markdown file."""
     text = decode_utf8(path, raw)
     try:
         fm = parse_front_matter(text)
@@ -151,6 +153,7 @@ def load_markdown(
     summary = ""
     topics: tuple[str, ...] = ()
     questions: tuple[str, ...] = ()
+    updated = ""
     if fm is not None:
         questions = front_matter_questions(path, fm)
         doc_id = _front_matter_str(path, fm, "id")
@@ -164,21 +167,23 @@ def load_markdown(
         title = _front_matter_str(path, fm, "title")
         summary = _front_matter_str(path, fm, "summary") or ""
         topics = _front_matter_topics(path, fm, known_topics)
-        _check_updated(path, fm)
+        updated = _check_updated(path, fm)
         _check_url(path, fm)
     doc_id = doc_id or id_from_stem(path)
     title = title or heading_title or path.stem
-    return doc_id, title, topics, summary, sections_from_events(events, title_index), questions
+    return doc_id, title, topics, summary, sections_from_events(events, title_index), questions, updated
 
 
-def _check_updated(path: Path, fm: FrontMatter) -> None:
+def _check_updated(path: Path, fm: FrontMatter) -> str:
+    """The front matter's `updated` date as YYYY-MM-DD ("" when absent); LoaderError if not a date."""
     value = fm.data.get("updated")
-    if value is None or isinstance(value, dt.date):
-        return
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()[:10]
     if isinstance(value, str):
         try:
-            dt.date.fromisoformat(value.strip())
-            return
+            return dt.date.fromisoformat(value.strip()).isoformat()
         except ValueError:
             pass
     raise LoaderError(

@@ -6,6 +6,7 @@ Every failure a user can cause with a file is reported as a ``LoaderError`` nami
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -107,8 +108,9 @@ def load_document(path: Path, root: Path, known_topics: Mapping[str, str]) -> Lo
     summary = ""
     topics: tuple[str, ...] = ()
     questions: tuple[str, ...] = ()
+    updated = ""
     if suffix in MARKDOWN_EXTENSIONS:
-        doc_id, title, topics, summary, sections, questions = load_markdown(path, raw, known_topics)
+        doc_id, title, topics, summary, sections, questions, updated = load_markdown(path, raw, known_topics)
     elif suffix == ".txt":
         doc_id, title, sections = load_text(path, raw)
     elif suffix in (".html", ".htm"):
@@ -126,4 +128,6 @@ def load_document(path: Path, root: Path, known_topics: Mapping[str, str]) -> Lo
         sections=sections,
         content_hash=hashlib.sha256(raw).hexdigest(),
         questions=questions,
+        # Without a front matter date, when the file last changed.
+        updated=updated or dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).date().isoformat(),
     )

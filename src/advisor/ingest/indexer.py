@@ -237,8 +237,9 @@ class Indexer:
             old = previous.get(doc.doc_id)
             if old is not None and old.content_hash == doc.content_hash and not force:
                 report.unchanged += 1
-                moved |= old.source_name != origin[doc.doc_id]
-                to_copy.append(replace(old, source_name=origin[doc.doc_id]))
+                fresh = replace(old, source_name=origin[doc.doc_id], topics=doc.topics, updated=doc.updated)
+                moved |= fresh != old  # its source, or what the listing shows of it, changed
+                to_copy.append(fresh)
             else:
                 report.updated += old is not None
                 report.added += old is None
@@ -364,6 +365,8 @@ class Indexer:
                 chunk_ids=tuple(c.chunk_id for c in chunks),
                 title=doc.title,
                 source_name=origin[doc.doc_id],
+                topics=doc.topics,
+                updated=doc.updated,
             )
             for doc, chunks in chunks_by_doc
         ]

@@ -73,6 +73,8 @@ class IndexRepository(SessionScopes):
                 chunk_ids=list(doc.chunk_ids),
                 title=doc.title,
                 source_name=doc.source_name,
+                topics=list(doc.topics),
+                updated=doc.updated or None,
             )
             for doc in documents
         )

@@ -148,6 +148,8 @@ class IndexedDocument(Base):
     title: Mapped[str] = mapped_column(Text, nullable=False)
     # The named corpus source it was ingested from (see CorpusSource).
     source_name: Mapped[str] = mapped_column(String(64), nullable=False, server_default="knowledge")
+    topics: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    updated: Mapped[str | None] = mapped_column(String(10), nullable=True)  # YYYY-MM-DD
 
 
 class CorpusSource(Base):

@@ -116,10 +116,13 @@ class IndexedDocumentRecord:
     content_hash: str
     chunk_ids: tuple[str, ...] = field(default=())
     source_name: str = "knowledge"  # the named corpus source it came from
+    topics: tuple[str, ...] = ()
+    updated: str = ""  # YYYY-MM-DD (see LoadedDocument.updated); "" if indexed before it was kept
 
     def __post_init__(self) -> None:
         # Accept any sequence (e.g. a list read from JSON) but keep the record hashable/immutable.
         object.__setattr__(self, "chunk_ids", tuple(self.chunk_ids))
+        object.__setattr__(self, "topics", tuple(self.topics))
 
 
 def _json_roundtrip(value: Any) -> Any:
@@ -202,6 +205,8 @@ def document_record(row: IndexedDocument) -> IndexedDocumentRecord:
         content_hash=row.content_hash,
         chunk_ids=tuple(row.chunk_ids or ()),
         source_name=row.source_name,
+        topics=tuple(row.topics or ()),
+        updated=row.updated or "",
     )
 
 

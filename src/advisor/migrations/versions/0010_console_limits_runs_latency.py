@@ -1,6 +1,7 @@
 """A chat rate limit per widget key (set in the admin console; none means the widget settings'
-default); the ingest runs the console starts, with their progress, so any replica can show it; and
-how long each answer took, for the console's latency chart.
+default); the ingest runs the console starts, with their progress, so any replica can show it; how
+long each answer took, for the console's latency chart; and each indexed document's topics and
+updated date, for the console's document list.
 
 Revision ID: 0010
 Revises: 0009
@@ -40,9 +41,15 @@ def upgrade() -> None:
     op.create_index("ix_ingest_runs_started_at", "ingest_runs", ["started_at"])
     with op.batch_alter_table("messages") as batch:
         batch.add_column(sa.Column("latency_ms", sa.Integer(), nullable=True))
+    with op.batch_alter_table("indexed_documents") as batch:
+        batch.add_column(sa.Column("topics", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("updated", sa.String(length=10), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("indexed_documents") as batch:
+        batch.drop_column("updated")
+        batch.drop_column("topics")
     with op.batch_alter_table("messages") as batch:
         batch.drop_column("latency_ms")
     op.drop_index("ix_ingest_runs_started_at", table_name="ingest_runs")
