@@ -167,6 +167,6 @@ def test_the_overview_charts_answers_abstentions_and_answer_latency(fast_server:
         page = re.sub(r"\s+", " ", http.get("/admin?days=7").text)
         p50, p95 = percentiles([*stored, 900])
         assert f"<b>{round(p50)} / {round(p95)} ms</b>answer time p50 / p95" in page
-        assert page.count('<svg class="chart"') == 3 and 'role="img"' in page
+        assert page.count('<svg class="chart"') == 5 and 'role="img"' in page
         assert ": 3</title></rect>" in page  # today's bar: three answers
         assert "p95: " in page and "<polyline" in page

@@ -10,6 +10,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from advisor.store.admin import DayActivity
+
 WIDTH, HEIGHT, TOP, BOTTOM, LEFT = 320, 130, 14, 18, 34
 COLOURS = ("#1f5fbf", "#c0392b")
 
@@ -77,3 +79,34 @@ def line_chart(
             f'text-anchor="end">{escape(name)}</text>'
         )
     return _frame(title, round(peak), unit, days, marks, "".join(legend))
+
+
+def overview_charts(activity: Sequence[DayActivity]) -> dict[str, Markup]:
+    """The overview's charts, by title: answers, abstention and fallback rates, feedback, latency."""
+    days_shown = [d.day for d in activity]
+    return {
+        "Answers per day": bar_chart("Answers per day", days_shown, [d.answers for d in activity]),
+        "Abstention rate": bar_chart(
+            "Abstention rate",
+            days_shown,
+            [round(100 * d.abstained / d.answers, 1) if d.answers else 0 for d in activity],
+            "%",
+        ),
+        "Feedback": line_chart(
+            "Feedback",
+            days_shown,
+            {"up": [d.rated_up for d in activity], "down": [d.rated_down for d in activity]},
+        ),
+        "Fallback rate": bar_chart(
+            "Fallback rate",
+            days_shown,
+            [round(100 * d.fallback / d.answers, 1) if d.answers else 0 for d in activity],
+            "%",
+        ),
+        "Answer latency": line_chart(
+            "Answer latency",
+            days_shown,
+            {"p50": [d.p50_ms for d in activity], "p95": [d.p95_ms for d in activity]},
+            " ms",
+        ),
+    }

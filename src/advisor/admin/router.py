@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from advisor.admin.charts import bar_chart, line_chart
+from advisor.admin.charts import overview_charts
 from advisor.admin.common import Admin, NotSignedIn, form_refusal, page, refused, same_origin, sessions_of
 from advisor.admin.session import COOKIE, ConsoleUnavailableError
 from advisor.api.deps import ContainerDep
@@ -74,24 +74,8 @@ async def overview(request: Request, container: ContainerDep, admin: Admin, days
         documents = container.index_repository.indexed_documents(state.collection) if state else {}
         answers = sum(d.answers for d in activity)
         p50, p95 = percentiles(container.admin_store.latencies(days))
-        days_shown = [d.day for d in activity]
-        charts = {
-            "Answers per day": bar_chart("Answers per day", days_shown, [d.answers for d in activity]),
-            "Abstention rate": bar_chart(
-                "Abstention rate",
-                days_shown,
-                [round(100 * d.abstained / d.answers, 1) if d.answers else 0 for d in activity],
-                "%",
-            ),
-            "Answer latency": line_chart(
-                "Answer latency",
-                days_shown,
-                {"p50": [d.p50_ms for d in activity], "p95": [d.p95_ms for d in activity]},
-                " ms",
-            ),
-        }
         return {
-            "charts": charts,
+            "charts": overview_charts(activity),
             "p50": p50,
             "p95": p95,
             "activity": activity,
