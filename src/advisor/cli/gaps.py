@@ -57,7 +57,8 @@ def gaps(
     )
     for n, cluster in enumerate(report.clusters, 1):
         reasons = ", ".join(f"{count} {reason}" for reason, count in cluster.reasons.items())
-        typer.echo(f"\n{n}. {cluster.size} questions ({reasons}), topic {cluster.topic or '(none near)'}")
+        noun = "question" if cluster.size == 1 else "questions"
+        typer.echo(f"\n{n}. {cluster.size} {noun} ({reasons}), topic {cluster.topic or '(none near)'}")
         for example in cluster.examples:
             typer.echo(f'   - "{example}"')
         near = "; ".join(f"{d.title} ({d.similarity:.2f})" for d in cluster.nearest) or "none"
