@@ -40,6 +40,10 @@ def test_housekeeping_in_a_browser(server: LiveServer, chromium_browser: Any, sc
         page.get_by_role("button", name="Sign in").click()
 
         page.get_by_role("link", name="Conversations").click()
+        page.get_by_role("link", name="Who should own the churn model once it is live? (visit 0)").click()
+        expect(page.get_by_role("heading", name="Answer")).to_be_visible()
+        page.screenshot(path=str(screenshots / f"admin-conversation-{device}.png"), full_page=True)
+        page.get_by_role("link", name="All conversations").click()
         page.get_by_role("link", name=KEY).first.click()
         delete_all = page.get_by_role("button", name=f"Delete all 3 conversations of {KEY}")
         expect(delete_all).to_be_visible()
@@ -65,8 +69,15 @@ def test_housekeeping_in_a_browser(server: LiveServer, chromium_browser: Any, sc
         expect(page.get_by_role("cell", name="20/minute")).to_be_visible()
         assert page.evaluate(_FITS), "the keys page is wider than the screen"
 
+        page.get_by_role("link", name="Evals").click()
+        expect(page.get_by_role("heading", name="Eval history")).to_be_visible()
+        page.screenshot(path=str(screenshots / f"admin-evals-{device}.png"), full_page=True)
         page.get_by_role("link", name="Corpus").click()
         assert page.evaluate(_FITS), "the corpus page is wider than the screen"
+        page.get_by_role("link", name="Release strategies").first.click()
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        page.screenshot(path=str(screenshots / f"admin-document-{device}.png"))
+        page.get_by_role("navigation", name="Admin").get_by_role("link", name="Corpus").click()
         page.get_by_role("button", name="Re-ingest now").click()
         expect(page.get_by_role("heading", name="Ingest running")).to_be_visible()
         page.screenshot(path=str(screenshots / f"admin-ingest-running-{device}.png"))
