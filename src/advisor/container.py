@@ -15,6 +15,7 @@ from advisor.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from advisor.assessment.service import Assessor
     from advisor.auth.authenticator import Authenticator
     from advisor.auth.widget_keys import WidgetKeyring
     from advisor.chat.composing import ComposerChain
@@ -181,6 +182,13 @@ class Container:
         from advisor.guidance.rules import load_rules
 
         return load_rules(self.settings.rules_dir)
+
+    @cached_property
+    def assessor(self) -> Assessor:
+        from advisor.assessment.rules import load_assessment_rules
+        from advisor.assessment.service import Assessor
+
+        return Assessor(self.retriever, load_assessment_rules(self.settings.rules_dir), self.rules)
 
     @cached_property
     def indexer(self) -> Indexer:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from advisor.cli import common
+from advisor.cli.assess import assess
 from advisor.cli.common import fail, fail_refused
 from advisor.cli.corpus import corpus_app
 from advisor.cli.eval import eval_command
@@ -56,6 +57,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(sources_app, name="sources")
 app.command()(purge)
 app.command()(gaps)
+app.command()(assess)
 app.add_typer(slack_app, name="slack")
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}

@@ -32,10 +32,7 @@ def extract_facts(texts: Iterable[str], rules: GuidanceRules) -> tuple[Fact, ...
     """Facts in the order the user stated them; each fact once, with the first clause that states it."""
     found: dict[str, Fact] = {}
     for text in texts:
-        for clause in _CLAUSE.split(text or ""):
-            clause = " ".join(clause.split()).strip(" .:!?\"'")
-            if not clause:
-                continue
+        for clause in clauses(text):
             for rule in rules.facts:
                 if rule.name in found:
                     continue
@@ -43,12 +40,19 @@ def extract_facts(texts: Iterable[str], rules: GuidanceRules) -> tuple[Fact, ...
                 if match is None:
                     continue
                 found[rule.name] = Fact(
-                    rule.name, rule.label, _quote(clause, match), rule.docs, rule.topics, rule.terms
+                    rule.name, rule.label, quote(clause, match), rule.docs, rule.topics, rule.terms
                 )
     return tuple(found.values())
 
 
-def _quote(clause: str, match: re.Match[str]) -> str:
+def clauses(text: str | None) -> list[str]:
+    """The clauses of a description (split at commas, semicolons, sentence ends...), tidied."""
+    tidied = (" ".join(c.split()).strip(" .:!?\"'") for c in _CLAUSE.split(text or ""))
+    return [c for c in tidied if c]
+
+
+def quote(clause: str, match: re.Match[str]) -> str:
+    """The user's words around what matched, for quoting back: the clause, or a few words of it."""
     words = clause.split()
     if len(words) <= _MAX_CLAUSE_WORDS:
         return clause
