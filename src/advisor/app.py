@@ -21,7 +21,7 @@ from advisor.api.middleware import (
     UnexpectedErrorMiddleware,
 )
 from advisor.api.openai import router as openai_routes
-from advisor.api.routers import chat, conversations, docs, documents, health, search
+from advisor.api.routers import assessments, chat, conversations, docs, documents, health, search
 from advisor.container import Container, short_reason
 from advisor.settings import Settings, get_settings
 from advisor.startup_gc import resume_collection
@@ -97,6 +97,7 @@ def create_app(
         search.router,
         conversations.router,
         documents.router,
+        assessments.router,
         health.router,
         openai_routes.router,
         docs.router,

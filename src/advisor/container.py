@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from advisor.assessment.service import Assessor
     from advisor.auth.authenticator import Authenticator
     from advisor.auth.widget_keys import WidgetKeyring
+    from advisor.chat.assessments import AssessmentDesk
     from advisor.chat.composing import ComposerChain
     from advisor.chat.rate_limits import RateLimiter
     from advisor.chat.service import ChatService
@@ -263,6 +264,15 @@ class Container:
         pipeline = TurnPipeline(retriever, self.composers, keeper, self.metrics, self.rules)
         admission = Admission(self.settings, retriever, self.rate_limiter)
         return ChatService(admission, keeper, pipeline, retriever, self.metrics)
+
+    @cached_property
+    def assessments(self) -> AssessmentDesk:
+        from advisor.chat.admission import Admission
+        from advisor.chat.assessments import AssessmentDesk
+        from advisor.store.assessments import AssessmentStore
+
+        admission = Admission(self.settings, self.retriever, self.rate_limiter)
+        return AssessmentDesk(self.assessor, AssessmentStore(self.engine), admission, self.conversations)
 
     # -- start-up ----------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from advisor.auth import LOCAL_PRINCIPAL, KeyRejectedError, Principal, Scope
+from advisor.chat.assessments import AssessmentDesk
 from advisor.chat.model import Caller, Channel
 from advisor.chat.service import ChatService
 from advisor.container import Container
@@ -58,6 +59,13 @@ def get_chat_service(container: ContainerDep) -> ChatService:
 
 
 ChatServiceDep = Annotated[ChatService, Depends(get_chat_service)]
+
+
+def get_assessments(container: ContainerDep) -> AssessmentDesk:
+    return container.assessments
+
+
+AssessmentsDep = Annotated[AssessmentDesk, Depends(get_assessments)]
 
 
 def request_origin(request: Request) -> str | None:

@@ -85,6 +85,15 @@ def _unknown_v1_path(request: Request) -> bool:
     return all(route.matches(request.scope)[0] == Match.NONE for route in routes)
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves on this path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if route.matches(request.scope)[0] != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -105,6 +114,9 @@ def install_error_handlers(app: FastAPI) -> None:
                 "and /v1/models of the OpenAI API",
                 code="unknown_url",
             )
+        if exc.status_code == 405:
+            # Starlette's Allow names the methods of the first route on the path only.
+            return error_response(405, reason, headers={"Allow": _allowed_methods(request)})
         if is_openai_path(request.url.path):
             code, param = getattr(exc, "code", None), getattr(exc, "param", None)
             return openai_error_response(

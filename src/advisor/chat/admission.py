@@ -68,6 +68,10 @@ class Admission:
         self.ready()
         return query, k, self.topics(request.topics)
 
+    def rate_limit(self, caller: Caller) -> None:
+        """Count a request against the caller's chat limits (assessments count as chat)."""
+        self._rate_limiter.admit(caller, "chat")
+
     def feedback(self, caller: Caller) -> None:
         self._rate_limiter.admit(caller, "feedback")
 

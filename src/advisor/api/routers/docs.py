@@ -54,4 +54,33 @@ def describe_api(generated: dict[str, Any], container: Container) -> dict[str, A
         for branch in properties.get("topics", {}).get("anyOf", []):
             if branch.get("type") == "array" and topics:
                 branch["items"] = {"type": "string", "enum": topics}
+    _describe_assessments(doc, container)
     return doc
+
+
+def _describe_assessments(doc: dict[str, Any], container: Container) -> None:
+    """The assessment bodies as the loaded rules define them: each question's answers by id, and
+    a description or at least one answer to create one."""
+    schemas = doc.get("components", {}).get("schemas", {})
+    questions = container.assessor.rules.questions
+    answers = {
+        "type": "object",
+        "properties": {
+            q.id: {"type": "string", "enum": [c.id for c in q.choices], "description": q.text}
+            for q in questions
+        },
+        "additionalProperties": False,
+    }
+    text = {"type": "string", "pattern": r"\S", "maxLength": container.settings.limits.max_message_chars}
+    for name in ("AssessmentIn", "AssessmentPatch"):
+        properties = schemas.get(name, {}).get("properties", {})
+        if "answers" in properties:
+            properties["answers"] = {**answers, "description": properties["answers"].get("description", "")}
+        for branch in properties.get("initiative", {}).get("anyOf", []):
+            if branch.get("type") == "string":
+                branch.update(text)
+    if "AssessmentIn" in schemas:
+        schemas["AssessmentIn"]["anyOf"] = [
+            {"required": ["initiative"], "properties": {"initiative": text}},
+            {"required": ["answers"], "properties": {"answers": {"minProperties": 1}}},
+        ]

@@ -1,0 +1,122 @@
+"""The chat core's readiness assessments: create one (from a description and/or answers), read it,
+and re-score it with changed answers, showing what moved. Admission is chat's (scope, size, rate
+limits, a ready index); an assessment may belong to one of the caller's conversations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from advisor.chat.errors import InvalidRequest, NotFound
+from advisor.chat.model import Caller
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from advisor.assessment.model import Assessment
+    from advisor.assessment.service import Assessor
+    from advisor.chat.admission import Admission
+    from advisor.store.assessments import AssessmentStore
+    from advisor.store.conversations import ConversationRepository
+
+MAX_ANSWERS = 64
+
+
+@dataclass(frozen=True)
+class AssessmentRecord:
+    id: str
+    conversation_id: str | None
+    assessment: Assessment
+    created_at: datetime
+    updated_at: datetime
+
+
+class AssessmentDesk:
+    def __init__(
+        self,
+        assessor: Assessor,
+        store: AssessmentStore,
+        admission: Admission,
+        conversations: ConversationRepository,
+    ) -> None:
+        self._assessor = assessor
+        self._store = store
+        self._admission = admission
+        self._conversations = conversations
+
+    def _admit(self, initiative: str | None, answers: Mapping[str, str], caller: Caller) -> str:
+        text = (
+            self._admission.message(initiative, caller, field="initiative") if initiative is not None else ""
+        )
+        if len(answers) > MAX_ANSWERS:
+            raise InvalidRequest(
+                f"answers has {len(answers)} entries; the limit is {MAX_ANSWERS}", field="answers"
+            )
+        self._admission.rate_limit(caller)
+        self._admission.ready()
+        return text
+
+    def _score(
+        self, initiative: str, chosen: Mapping[str, str], before: Assessment | None = None
+    ) -> Assessment:
+        from advisor.assessment.service import AnswerError
+
+        try:
+            return self._assessor.assess(initiative, chosen, before.scorecard if before else None)
+        except AnswerError as exc:
+            raise InvalidRequest(str(exc), field="answers") from None
+
+    def create(
+        self, initiative: str | None, answers: Mapping[str, str], conversation_id: str | None, caller: Caller
+    ) -> AssessmentRecord:
+        from advisor.assessment.report import assessment_json
+
+        text = self._admit(initiative, answers, caller)
+        if not text and not answers:
+            raise InvalidRequest("describe the initiative, or give answers", field="initiative")
+        if conversation_id is not None and (
+            self._conversations.get_conversation(conversation_id, caller.key_id) is None
+        ):
+            raise NotFound(f"conversation {conversation_id} not found")
+        result = self._score(text, answers)
+        stored = self._store.create(
+            caller.key_id, conversation_id, text, dict(answers), assessment_json(result)
+        )
+        return AssessmentRecord(
+            stored.id, stored.conversation_id, result, stored.created_at, stored.updated_at
+        )
+
+    def get(self, assessment_id: str, caller: Caller) -> AssessmentRecord:
+        from advisor.assessment.report import assessment_from_json
+
+        stored = self._store.get(assessment_id, caller.key_id)
+        if stored is None:
+            raise NotFound(f"assessment {assessment_id} not found")
+        return AssessmentRecord(
+            stored.id,
+            stored.conversation_id,
+            assessment_from_json(stored.result),
+            stored.created_at,
+            stored.updated_at,
+        )
+
+    def update(
+        self, assessment_id: str, initiative: str | None, answers: Mapping[str, str], caller: Caller
+    ) -> AssessmentRecord:
+        """Re-score with changed answers (and the description, when given): what improved or slipped
+        shows in the result's changes."""
+        from advisor.assessment.report import assessment_json
+
+        before = self.get(assessment_id, caller)
+        text = self._admit(initiative, answers, caller) or before.assessment.initiative
+        stored = self._store.get(assessment_id, caller.key_id)
+        assert stored is not None  # get() above found it
+        chosen = {**stored.chosen, **answers}
+        result = self._score(text, chosen, before.assessment)
+        updated = self._store.update(assessment_id, text, chosen, assessment_json(result))
+        if updated is None:
+            raise NotFound(f"assessment {assessment_id} not found")
+        return AssessmentRecord(
+            updated.id, updated.conversation_id, result, updated.created_at, updated.updated_at
+        )
