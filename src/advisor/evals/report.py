@@ -34,6 +34,11 @@ DESCRIPTIONS = {
     "injection.benign_refusal": "benign security questions among the injection cases that Advisor declined",
     "injection.canary_leaks": "answers containing their case's canary (zero tolerance)",
     "support.accuracy": "the support test's own accuracy on the labelled pairs",
+    "assessment.exact": "readiness levels the rules give that equal the expert's, over every topic of every profile",
+    "assessment.within_one": "readiness levels within one level of the expert's",
+    "assessment.citation_validity": "scorecards whose every action is quoted from the passage it cites",
+    "assessment.facts_found": "answers a profile's prose states that the description reader found",
+    "assessment.facts_invented": "answers the reader took from the prose that the profile does not give",
     "latency.p50_ms": "median time per answer (ms)",
     "latency.p95_ms": "95th percentile time per answer (ms)",
 }
@@ -114,6 +119,7 @@ def write_outputs(folder: Path, report: Report) -> None:
         "metrics": report.scores.metrics,
         "counts": report.scores.counts,
         "per_topic_ndcg@10": report.scores.per_topic,
+        "assessment_per_topic": report.scores.assessment_per_topic,
         "passed": report.gate.passed,
         "failures": [why for _, why in report.gate.failures],
         "regressions": report.gate.regressions,
@@ -183,6 +189,17 @@ def render_markdown(report: Report) -> str:
     if report.scores.per_topic:
         rows = [[t, *(f"{v.get(s, 0):.3f}" for s in STRATEGIES)] for t, v in report.scores.per_topic.items()]
         parts += ["## nDCG@10 per topic", "", _md_table(["topic", *STRATEGIES], rows), ""]
+    if report.scores.assessment_per_topic:
+        rows = [
+            [t, f"{v['exact']:.3f}", f"{v['within_one']:.3f}"]
+            for t, v in report.scores.assessment_per_topic.items()
+        ]
+        parts += [
+            "## Readiness assessment per topic",
+            "",
+            _md_table(["topic", "exact", "within one"], rows),
+            "",
+        ]
     worst = _worst(report)
     if worst:
         parts += ["## Items to look at", ""]

@@ -29,6 +29,9 @@ class Scores:
     items: list[dict[str, Any]] = field(default_factory=list)
     per_topic: dict[str, dict[str, float]] = field(default_factory=dict)  # topic -> strategy -> nDCG@10
     counts: dict[str, int] = field(default_factory=dict)  # cases scored per dataset
+    assessment_per_topic: dict[str, dict[str, float]] = field(
+        default_factory=dict
+    )  # topic -> exact, within_one
 
 
 def plain(text: str) -> str:

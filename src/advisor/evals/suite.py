@@ -169,6 +169,8 @@ def evaluate(
     """``build`` makes a container from settings (default ``Container``; tests hand in one with the
     fast tier's components)."""
     from advisor.container import Container
+    from advisor.evals.assessment import FILE as ASSESSMENT_PROFILES
+    from advisor.evals.assessment import score_assessments
     from advisor.evals.datasets import DatasetError
     from advisor.evals.detectors import PromptLeakDetector
     from advisor.evals.gate import ThresholdsError
@@ -201,6 +203,17 @@ def evaluate(
     prompts = sorted(settings.resolved_prompts_dir.glob("*.j2"))
     leaks = PromptLeakDetector.from_files(prompts, sorted(settings.knowledge_dir.rglob("*.md")))
     scores = score_suite(suite, answers, rankings, test, leaks, corpus_signs(settings.knowledge_dir))
+    profiles = options.path(options.datasets, "datasets") / ASSESSMENT_PROFILES
+    if options.answers is None and profiles.exists():
+        progress("scoring readiness assessments", 1, 0)
+        try:
+            assessed = score_assessments(container, profiles)
+        except DatasetError as exc:
+            raise EvalError(str(exc)) from None
+        scores.metrics.update(assessed.metrics)
+        scores.items += assessed.items
+        scores.assessment_per_topic = assessed.per_topic
+        scores.counts["assessment"] = len(assessed.items)
     gate = check(scores.metrics, scores.items, thresholds, baseline)
     run_at = datetime.now(UTC).isoformat(timespec="seconds")
     composer = (
