@@ -30,6 +30,17 @@ class LoadedDocument:
     updated: str = ""  # YYYY-MM-DD: the front matter's `updated`, else when the file last changed
 
 
+@dataclass(frozen=True)
+class ReadinessNote:
+    """One topic of the conversation's readiness assessment, for answers to use: its level and the
+    team's own words behind it."""
+
+    topic: str
+    level: int
+    label: str  # "at risk"
+    said: tuple[str, ...] = ()
+
+
 # The section of the chunks that hold a document's ``questions``: searched, never quoted.
 QUESTIONS_SECTION = "Questions this answers"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from advisor.store.conversations import MessageDraft, NewConversation
@@ -92,3 +93,21 @@ def test_a_purge_shows_what_it_would_delete_then_deletes_only_that(server: LiveS
         nothing = http.post("/admin/conversations/purge", data={"csrf": token, "older_than": "30d"})
         assert "Nothing to delete" in nothing.text
         assert "purge conversations" in http.get("/admin/audit").text
+
+
+def test_deleting_a_conversation_deletes_its_readiness_assessment(server: LiveServer) -> None:
+    from advisor.auth import LOCAL_PRINCIPAL
+    from advisor.chat.errors import NotFound
+    from advisor.chat.model import Caller
+
+    caller = Caller(LOCAL_PRINCIPAL, "api")
+    kept, gone = _seed(server, None, "api"), _seed(server, None, "api", idle_days=100)
+    desk = server.container.assessments
+    ids = {c: desk.create("churn model, no MLOps", {}, c, caller).id for c in (kept, gone)}
+    with server.client() as http:
+        _sign_in(http, BOOTSTRAP)
+        token = _csrf(http.get("/admin/conversations"))
+        http.post("/admin/conversations/purge", data={"csrf": token, "older_than": "30d", "confirm": "1"})
+    assert server.container.assessments.get(ids[kept], caller).conversation_id == kept
+    with pytest.raises(NotFound):
+        server.container.assessments.get(ids[gone], caller)

@@ -269,3 +269,15 @@ def test_anthropic_and_ollama_models_get_timeout_and_limits() -> None:
     assert ollama.base_url == "http://127.0.0.1:9"  # type: ignore[attr-defined]
     assert ollama.num_predict == 800  # type: ignore[attr-defined]
     assert ollama.client_kwargs == {"timeout": 30.0}  # type: ignore[attr-defined]
+
+
+def test_the_conversations_readiness_assessment_reaches_the_model(fake_openai: FakeOpenAIServer) -> None:
+    from advisor.types import ReadinessNote
+
+    fake_openai.reply_with("ok [1]")
+    notes = (ReadinessNote("data-quality", 2, "at risk", ("data in three CRMs",)),)
+    list(_composer(fake_openai).stream_answer("How do we monitor it?", None, [], PASSAGES, readiness=notes))
+    (request,) = fake_openai.chat_requests
+    human = request.messages[1]["content"]
+    assert "readiness assessment rated these topics weak" in human
+    assert "- data-quality: at risk (2 of 4), from: data in three CRMs" in human

@@ -4,7 +4,8 @@ limits, a ready index); an assessment may belong to one of the caller's conversa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from advisor.chat.admission import Admission
     from advisor.store.assessments import AssessmentStore
     from advisor.store.conversations import ConversationRepository
+    from advisor.types import ReadinessNote
+
+log = logging.getLogger(__name__)
 
 MAX_ANSWERS = 64
 
@@ -120,3 +124,27 @@ class AssessmentDesk:
         return AssessmentRecord(
             updated.id, updated.conversation_id, result, updated.created_at, updated.updated_at
         )
+
+
+def readiness_of(store: AssessmentStore) -> Callable[[str], tuple[ReadinessNote, ...]]:
+    """What a chat turn needs of its conversation's assessment: the topics at risk or worse, weakest
+    first, with the team's words behind each. A store that cannot answer costs the note, not the turn."""
+    from advisor.types import ReadinessNote
+
+    def lookup(conversation_id: str) -> tuple[ReadinessNote, ...]:
+        try:
+            stored = store.for_conversation(conversation_id)
+        except Exception:
+            log.warning("the assessment of conversation %s could not be read", conversation_id, exc_info=True)
+            return ()
+        if stored is None:
+            return ()
+        topics = stored.result.get("scorecard", {}).get("topics", [])
+        notes = [
+            ReadinessNote(t["topic"], t["level"], t["label"], tuple(t.get("facts", ())))
+            for t in topics
+            if isinstance(t.get("level"), int) and t["level"] <= 2
+        ]
+        return tuple(sorted(notes, key=lambda n: n.level))
+
+    return lookup

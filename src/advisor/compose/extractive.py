@@ -124,6 +124,7 @@ class _Writer:
             self.used = []
             if not self._how_to():
                 return Composition("", [])
+        self._readiness()
         self._situation()
         self._fill()
         self._fit_budget()
@@ -246,6 +247,20 @@ class _Writer:
         self._list("Examples from the guidance:", examples)
         self._steps("**What to take from them:**", 4)
         return True
+
+    def _readiness(self) -> None:
+        """The conversation's readiness assessment where it bears on the question: its weak topics
+        among those of the leading passages (any of them for a general "where do we start")."""
+        topics = {t for p in self.passages[:3] for t in p.topics}
+        notes = [n for n in self.brief.readiness if self.reading.general or n.topic in topics][:2]
+        for note in notes:
+            because = f", because you said “{echo(note.said[0])}”" if note.said else ""
+            name = note.topic.replace("-", " ")
+            self.note.add(
+                f"Your readiness assessment rates **{name}** {note.label} ({note.level} of 4){because}."
+            )
+        if notes:
+            self.note.add("")
 
     def _situation(self) -> None:
         """One line per stated fact that matters to this question, quoting the team's words."""

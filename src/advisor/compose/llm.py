@@ -24,7 +24,7 @@ from advisor.compose.protocol import Brief, ComposerUnavailable, Draft
 from advisor.compose.provider_guard import CallRefused, ProviderCall, ProviderGuard
 from advisor.compose.sanitise import OutputStreamFilter, PromptLeakWatch, own_urls
 from advisor.settings import LLMSettings
-from advisor.types import Passage, Turn
+from advisor.types import Passage, ReadinessNote, Turn
 
 if TYPE_CHECKING:
     from advisor.guidance.facts import Fact
@@ -150,6 +150,7 @@ class LLMComposer:
         passages: Sequence[Passage],
         reading: QuestionReading | None = None,
         facts: Sequence[Fact] = (),
+        readiness: Sequence[ReadinessNote] = (),
     ) -> list[BaseMessage]:
         """The messages sent for an answer: system.j2, then answer.j2 as the human message (with the
         kind of question and the facts the team stated, as the extractive composer uses them)."""
@@ -163,6 +164,10 @@ class LLMComposer:
             kind=reading.label if reading else None,
             kind_hint=reading.hint if reading else "",
             facts=[f"{fact.said} ({fact.label})" for fact in facts],
+            readiness=[
+                f"{n.topic}: {n.label} ({n.level} of 4)" + (f", from: {'; '.join(n.said)}" if n.said else "")
+                for n in readiness
+            ],
         )
         return [SystemMessage(content=system), HumanMessage(content=human)]
 
@@ -191,6 +196,7 @@ class LLMComposer:
                 brief.reading,
                 brief.facts or (),
                 reply_by=brief.reply_by,
+                readiness=brief.readiness,
             )
             for delta in stream:
                 clean = markers.feed(links.feed(delta))
@@ -234,6 +240,7 @@ class LLMComposer:
         reading: QuestionReading | None = None,
         facts: Sequence[Fact] = (),
         reply_by: float | None = None,
+        readiness: Sequence[ReadinessNote] = (),
     ) -> Iterator[str]:
         """Yield the answer's text deltas as the model produces them; the first must come by
         ``reply_by`` (a ``time.monotonic()`` value: the turn's deadline).
@@ -241,7 +248,7 @@ class LLMComposer:
         Raises :class:`ProviderError` on any provider failure, including after some deltas have
         already been yielded (the caller decides what to do with a partial answer).
         """
-        messages = self.answer_messages(question, initiative, history, passages, reading, facts)
+        messages = self.answer_messages(question, initiative, history, passages, reading, facts, readiness)
 
         def deltas() -> Iterator[str]:
             for chunk in self.model.stream(messages):

@@ -13,7 +13,7 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from advisor.types import Passage, Turn
+from advisor.types import Passage, ReadinessNote, Turn
 
 if TYPE_CHECKING:
     from advisor.guidance.facts import Fact
@@ -33,6 +33,7 @@ class Brief:
     reply_by: float | None = (
         None  # time.monotonic() by which a model must start replying (the turn's deadline)
     )
+    readiness: tuple[ReadinessNote, ...] = ()  # the conversation's assessment, weakest topics first
 
 
 @dataclass(frozen=True)

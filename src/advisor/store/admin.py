@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Date, case, cast, delete, func, select
 from sqlalchemy.orm import aliased
 
-from advisor.store.models import AdminAudit, Conversation, Feedback, Message, utcnow
+from advisor.store.models import AdminAudit, AssessmentRow, Conversation, Feedback, Message, utcnow
 from advisor.store.sessions import SessionScopes
 
 
@@ -250,6 +250,7 @@ class AdminStore(SessionScopes):
             messages = select(Message.id).where(Message.conversation_id.in_(ids))
             session.execute(delete(Feedback).where(Feedback.message_id.in_(messages)))
             session.execute(delete(Message).where(Message.conversation_id.in_(ids)))
+            session.execute(delete(AssessmentRow).where(AssessmentRow.conversation_id.in_(ids)))
             session.execute(delete(Conversation).where(Conversation.api_key_id == key_id))
             return count
 
@@ -260,6 +261,7 @@ class AdminStore(SessionScopes):
             messages = select(Message.id).where(Message.conversation_id == conversation_id)
             session.execute(delete(Feedback).where(Feedback.message_id.in_(messages)))
             session.execute(delete(Message).where(Message.conversation_id == conversation_id))
+            session.execute(delete(AssessmentRow).where(AssessmentRow.conversation_id == conversation_id))
             session.execute(delete(Conversation).where(Conversation.id == conversation_id))
             return True
 

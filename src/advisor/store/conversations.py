@@ -14,7 +14,7 @@ from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from advisor.store.models import Conversation, Feedback, Message, new_id, utcnow
+from advisor.store.models import AssessmentRow, Conversation, Feedback, Message, new_id, utcnow
 from advisor.store.records import (
     ConversationRecord,
     FeedbackRecord,
@@ -346,6 +346,7 @@ class ConversationRepository(SessionScopes):
                 messages = select(Message.id).where(Message.conversation_id.in_(ids))
                 session.execute(delete(Feedback).where(Feedback.message_id.in_(messages)))
                 session.execute(delete(Message).where(Message.conversation_id.in_(ids)))
+                session.execute(delete(AssessmentRow).where(AssessmentRow.conversation_id.in_(ids)))
                 session.execute(delete(Conversation).where(*where))
             return int(count)
 
