@@ -87,3 +87,19 @@ def test_assessments_refuse_clearly(fast_server: FastServer) -> None:
         )
         assert "'chat'" in assert_json_error(refused, 403, "forbidden")
         assert_json_error(http.post("/v1/assessments", json={"initiative": CHURN}), 401, "unauthorized")
+
+
+def test_an_assessment_joins_a_conversation_later(fast_server: FastServer) -> None:
+    with fast_server(api={"keys": [BOOTSTRAP]}) as server, server.client() as http:
+        auth = {"Authorization": f"Bearer {BOOTSTRAP}"}
+        made = http.post("/v1/assessments", json={"initiative": CHURN}, headers=auth).json()
+        assert made["conversation_id"] is None
+        chat = http.post("/v1/chat", json={"message": "Where do we start?"}, headers=auth).json()
+        path = f"/v1/assessments/{made['id']}"
+        assert_json_error(
+            http.patch(path, json={"conversation_id": "c" * 32}, headers=auth), 404, "not_found"
+        )
+        joined = http.patch(path, json={"conversation_id": chat["conversation_id"]}, headers=auth)
+        assert joined.status_code == 200 and joined.json()["conversation_id"] == chat["conversation_id"]
+        kept = http.patch(path, json={"answers": {"stage": "idea"}}, headers=auth).json()
+        assert kept["conversation_id"] == chat["conversation_id"]  # a later change keeps the link

@@ -32,6 +32,11 @@ class AssessmentPatch(RequestBody):
     answers: dict[str, str] = Field(
         default_factory=dict, description="Changed answers, question id -> answer id."
     )
+    conversation_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Tie the assessment to this conversation of yours from now on.",
+    )
 
 
 class LevelChange(BaseModel):

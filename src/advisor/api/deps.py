@@ -31,11 +31,14 @@ WIDGET_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/v1/feedback"),
         ("GET", "/v1/conversations/{conversation_id}"),
         ("GET", "/v1/documents/{doc_id}"),
+        ("POST", "/v1/assessments"),
+        ("GET", "/v1/assessments/{assessment_id}"),
+        ("PATCH", "/v1/assessments/{assessment_id}"),
     }
 )
 WIDGET_ONLY_REACHES = (
-    "a widget key may only call POST /v1/chat, POST /v1/feedback, GET /v1/conversations/{id} "
-    "and GET /v1/documents/{id}"
+    "a widget key may only call POST /v1/chat, POST /v1/feedback, GET /v1/conversations/{id}, "
+    "GET /v1/documents/{id} and /v1/assessments"
 )
 
 

@@ -53,11 +53,17 @@ class PlanItem:
 
 
 @dataclass(frozen=True)
+class Choice:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
 class OpenQuestion:
     id: str
     topic: str
     text: str
-    choices: tuple[tuple[str, str], ...]  # (id, label)
+    choices: tuple[Choice, ...]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from advisor.assessment.model import (
     Action,
     Answer,
     Assessment,
+    Choice,
     OpenQuestion,
     PlanItem,
     Reason,
@@ -55,7 +56,7 @@ def assessment_json(assessment: Assessment) -> dict[str, Any]:
                     "id": q.id,
                     "topic": q.topic,
                     "text": q.text,
-                    "choices": [{"id": i, "label": label} for i, label in q.choices],
+                    "choices": [{"id": c.id, "label": c.label} for c in q.choices],
                 }
                 for q in card.open_questions
             ],
@@ -86,7 +87,9 @@ def assessment_from_json(data: dict[str, Any]) -> Assessment:
         tuple(PlanItem(p["days"], p["topic"], Action(p["text"], p["n"])) for p in card["plan"]),
         tuple(Citation.from_dict(c) for c in card["citations"]),
         tuple(
-            OpenQuestion(q["id"], q["topic"], q["text"], tuple((c["id"], c["label"]) for c in q["choices"]))
+            OpenQuestion(
+                q["id"], q["topic"], q["text"], tuple(Choice(c["id"], c["label"]) for c in q["choices"])
+            )
             for q in card["open_questions"]
         ),
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from advisor.assessment.extract import read_answers
-from advisor.assessment.model import Answer, Assessment, OpenQuestion, Scorecard, TopicScore
+from advisor.assessment.model import Answer, Assessment, Choice, OpenQuestion, Scorecard, TopicScore
 from advisor.assessment.plan import CitationBook, Planner, biggest_risks, thirty_sixty_ninety
 from advisor.assessment.rules import AssessmentRules
 from advisor.assessment.score import topic_levels
@@ -63,7 +63,7 @@ class Assessor:
             )
         risks = biggest_risks(topics, self._rules.scored_topics)
         open_questions = tuple(
-            OpenQuestion(q.id, q.topic, q.text, tuple((c.id, c.label) for c in q.choices))
+            OpenQuestion(q.id, q.topic, q.text, tuple(Choice(c.id, c.label) for c in q.choices))
             for q in self._rules.questions
             if q.id not in answers
         )

@@ -79,10 +79,7 @@ class AssessmentDesk:
         text = self._admit(initiative, answers, caller)
         if not text and not answers:
             raise InvalidRequest("describe the initiative, or give answers", field="initiative")
-        if conversation_id is not None and (
-            self._conversations.get_conversation(conversation_id, caller.key_id) is None
-        ):
-            raise NotFound(f"conversation {conversation_id} not found")
+        self._check_conversation(conversation_id, caller)
         result = self._score(text, answers)
         stored = self._store.create(
             caller.key_id, conversation_id, text, dict(answers), assessment_json(result)
@@ -90,6 +87,12 @@ class AssessmentDesk:
         return AssessmentRecord(
             stored.id, stored.conversation_id, result, stored.created_at, stored.updated_at
         )
+
+    def _check_conversation(self, conversation_id: str | None, caller: Caller) -> None:
+        if conversation_id is not None and (
+            self._conversations.get_conversation(conversation_id, caller.key_id) is None
+        ):
+            raise NotFound(f"conversation {conversation_id} not found")
 
     def get(self, assessment_id: str, caller: Caller) -> AssessmentRecord:
         from advisor.assessment.report import assessment_from_json
@@ -106,7 +109,12 @@ class AssessmentDesk:
         )
 
     def update(
-        self, assessment_id: str, initiative: str | None, answers: Mapping[str, str], caller: Caller
+        self,
+        assessment_id: str,
+        initiative: str | None,
+        answers: Mapping[str, str],
+        caller: Caller,
+        conversation_id: str | None = None,
     ) -> AssessmentRecord:
         """Re-score with changed answers (and the description, when given): what improved or slipped
         shows in the result's changes."""
@@ -114,11 +122,14 @@ class AssessmentDesk:
 
         before = self.get(assessment_id, caller)
         text = self._admit(initiative, answers, caller) or before.assessment.initiative
+        self._check_conversation(conversation_id, caller)
         stored = self._store.get(assessment_id, caller.key_id)
         assert stored is not None  # get() above found it
         chosen = {**stored.chosen, **answers}
         result = self._score(text, chosen, before.assessment)
-        updated = self._store.update(assessment_id, text, chosen, assessment_json(result))
+        updated = self._store.update(
+            assessment_id, text, chosen, assessment_json(result), conversation_id or before.conversation_id
+        )
         if updated is None:
             raise NotFound(f"assessment {assessment_id} not found")
         return AssessmentRecord(

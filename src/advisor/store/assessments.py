@@ -70,13 +70,19 @@ class AssessmentStore(SessionScopes):
             return _stored(row) if row is not None and row.api_key_id == api_key_id else None
 
     def update(
-        self, assessment_id: str, initiative: str, chosen: dict[str, str], result: dict[str, Any]
+        self,
+        assessment_id: str,
+        initiative: str,
+        chosen: dict[str, str],
+        result: dict[str, Any],
+        conversation_id: str | None = None,
     ) -> StoredAssessment | None:
         with self._write() as session:
             row = session.get(AssessmentRow, assessment_id)
             if row is None:
                 return None
             row.initiative, row.chosen, row.result, row.updated_at = initiative, chosen, result, utcnow()
+            row.conversation_id = conversation_id
             session.flush()
             return _stored(row)
 

@@ -25,7 +25,7 @@ def _widget_paths() -> re.Pattern[str]:
 # What the widget calls: chat, feedback and reading back its conversation after a reload.
 WIDGET_PATHS = _widget_paths()
 _ALLOW_HEADERS = "Authorization, Content-Type, Accept"
-_ALLOW_METHODS = "GET, POST"
+_ALLOW_METHODS = "GET, POST, PATCH"
 
 
 class OriginPolicyCORSMiddleware:

@@ -20,7 +20,7 @@ _TYPES = {"widget.js": "text/javascript; charset=utf-8", "widget.css": "text/css
 
 # widget.js is one script assembled from its parts (static/parts/), in this order, inside one function
 # scope: the parts share it, and nothing but window.AdvisorWidget reaches the host page.
-_SCRIPT_PARTS = ("dom.js", "markdown.js", "main.js", "reader.js")
+_SCRIPT_PARTS = ("dom.js", "markdown.js", "main.js", "reader.js", "assess.js")
 _SCRIPT_HEAD = """/* Advisor chat widget: one <script src=".../widget.js" data-advisor-url=... defer> tag embeds it.
  * Plain JavaScript, no dependencies, no build step. Everything is rendered inside a shadow root with
  * DOM APIs and textContent: answer text is never parsed as HTML. */

@@ -34,5 +34,7 @@ async def update_assessment(
     assessment_id: UsableText, body: AssessmentPatch, desk: AssessmentsDep, caller: ChatCaller
 ) -> AssessmentOut:
     """Re-score with changed answers; `changes` lists the topics whose level moved."""
-    record = await run_in_threadpool(desk.update, assessment_id, body.initiative, body.answers, caller)
+    record = await run_in_threadpool(
+        desk.update, assessment_id, body.initiative, body.answers, caller, body.conversation_id
+    )
     return AssessmentOut.of(record)

@@ -128,8 +128,12 @@ function focusables() {
   return [...panel.querySelectorAll(FOCUSABLE)].filter((el) => el.getClientRects().length > 0);
 }
 function onPanelKey(event) {
-  if (cfg.inline && !(event.key === "Escape" && !reader.hidden)) return;
-  if (event.key === "Escape") { event.preventDefault(); if (!reader.hidden) closeReader(); else close(); return; }
+  if (cfg.inline && !(event.key === "Escape" && (!reader.hidden || !assessView.hidden))) return;
+  if (event.key === "Escape") {
+    event.preventDefault();
+    if (!reader.hidden) closeReader(); else if (!assessView.hidden) closeAssessment(); else close();
+    return;
+  }
   if (event.key !== "Tab") return;
   // Focus trap: Tab and Shift+Tab cycle within the open panel.
   const items = focusables();
@@ -323,6 +327,7 @@ function handleEvent(block, state) {
   else if (kind === "done") {
     conversationId = event.conversation_id;
     storage.set(conversationId);
+    attachAssessment();
     finishAnswer(state, event);
     announce(event.abstained ? "No answer: the guidance does not cover this question." : spoken(state));
     return true;
@@ -357,6 +362,7 @@ function restart() {
   initiativeInput.value = "";
   delete initiativeForm.dataset.done;
   setInitiativeNote("");
+  forgetAssessment();
   showError("");
   showStep();
   announce("New conversation started.");

@@ -20,16 +20,18 @@ async function openDocument(citation, opener) {
     if (!cited && section.section === citation.section) { cited = part; part.classList.add("cited"); }
     return part;
   }));
-  body.hidden = composer.hidden = true;
+  readerFromAssessment = !assessView.hidden;
+  body.hidden = composer.hidden = assessView.hidden = true;
   reader.hidden = false;
   readerText.scrollTop = cited ? cited.offsetTop - 8 : 0; // offsetTop within .reader-text (positioned)
   readerTitle.focus({ preventScroll: true });
   announce(`Showing the document ${doc.title}.`);
 }
+let readerFromAssessment = false;
 function closeReader() {
   reader.hidden = true;
-  body.hidden = false;
-  showStep();
+  if (readerFromAssessment) assessView.hidden = false;
+  else { body.hidden = false; showStep(); }
   if (readerOpener) readerOpener.focus();
   readerOpener = null;
 }
