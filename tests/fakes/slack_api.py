@@ -219,6 +219,10 @@ class FakeSlackAPI:
             return {"ok": True, "message_ts": self._next_ts()}
         if method == "apps.connections.open" and self.socket_url:
             return {"ok": True, "url": self.socket_url}
+        if method == "views.open":
+            view = args.get("view")
+            view = json.loads(view) if isinstance(view, str) else view or {}
+            return {"ok": True, "view": {"id": f"V{next(self._ts):08d}", **view}}
         if method in ("reactions.add", "reactions.remove", "chat.delete"):
             return {"ok": True}
         return {"ok": False, "error": "unknown_method"}

@@ -251,5 +251,7 @@ def usage(command: str) -> str:
         f"use it (`{command} initiative` alone forgets it).\n"
         f"• Mention me in a channel or message me directly: I answer in the thread, and later messages "
         f"in that thread continue the conversation.\n"
+        f"• `{command} assess [description]`: score your initiative's readiness in a form; the scorecard "
+        f"comes to you in a direct message.\n"
         f"• `{command} help`: this message."
     )

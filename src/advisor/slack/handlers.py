@@ -7,6 +7,7 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any, Literal
 
+from advisor.slack.assess import CALLBACK, DESCRIPTION, read_submission
 from advisor.slack.blocks import FEEDBACK_UP, SHARE, escape, mrkdwn_message, notice, usage
 from advisor.slack.threads import FAILED, Ask, SlackAdvisor, question_text
 
@@ -24,13 +25,14 @@ _FEEDBACK_ACTION = re.compile(r"^advisor_feedback_(up|down)$")
 
 
 def parse_command(text: str) -> tuple[str, str]:
-    """(kind, text) for the slash command's text: ("help", ""), ("initiative", text) or ("ask", question)."""
+    """(kind, text) for the slash command's text: ("help", ""), ("initiative", text), ("assess",
+    description) or ("ask", question)."""
     cleaned = question_text(text, None)
     word, _, rest = cleaned.partition(" ")
     if not cleaned or word.lower() in ("help", "?"):
         return "help", ""
-    if word.lower() == "initiative":
-        return "initiative", rest.strip()
+    if word.lower() in ("initiative", "assess"):
+        return word.lower(), rest.strip()
     return "ask", cleaned
 
 
@@ -107,16 +109,46 @@ def register_handlers(app: App, advisor: SlackAdvisor, settings: SlackSettings) 
             except Exception:
                 log.exception("slack: recording an initiative failed")
                 reply = escape(FAILED)
+        elif kind == "assess":
+            ack()  # the modal is the reply
+            return
         else:
             reply = f":hourglass_flowing_sand: Looking through the guidance for: {escape(text)}"
         ack(response_type="ephemeral", **mrkdwn_message(reply).payload())
 
-    def answer_command(command: dict[str, Any], respond: Respond) -> None:
+    def answer_command(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         kind, text = parse_command(str(command.get("text") or ""))
         if kind == "ask":
             advisor.answer_command(respond, command_ask(command, text))
+        elif kind == "assess":
+            try:
+                advisor.open_assessment(client, str(command.get("trigger_id")), command_ask(command, text))
+            except Exception:
+                log.exception("slack: could not open the assessment modal")
+                respond(response_type="ephemeral", **notice(FAILED).payload())
 
     app.command(settings.command)(ack=ack_command, lazy=[answer_command])
+
+    def ack_assessment(ack: Ack, view: dict[str, Any]) -> None:
+        description, chosen, _ = read_submission(view)
+        if not description and not chosen:
+            ack(
+                response_action="errors",
+                errors={DESCRIPTION: "Describe the initiative, or answer at least one question."},
+            )
+            return
+        ack()  # closes the modal; the scorecard follows in a direct message
+
+    def score_assessment(view: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        description, chosen, meta = read_submission(view)
+        if not description and not chosen:
+            return  # refused in the modal by the ack; bolt runs lazy listeners all the same
+        user = meta.get("user") or str((body.get("user") or {}).get("id"))
+        team = meta.get("team") or str((body.get("team") or {}).get("id"))
+        ask = Ask(team_id=team, channel_id=meta.get("channel", ""), user_id=user, text=description)
+        advisor.post_assessment(client, ask, chosen)
+
+    app.view(CALLBACK)(ack=ack_assessment, lazy=[score_assessment])
 
     def action_ask(body: dict[str, Any]) -> Ask:
         channel = body.get("channel") or body.get("container") or {}

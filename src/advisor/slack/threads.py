@@ -95,6 +95,8 @@ def question_text(text: str, bot_user_id: str | None) -> str:
 class SlackAdvisor:
     def __init__(self, container: Container) -> None:
         self._chat = container.chat
+        self._assessor = container.assessor
+        self._assessments = container.assessments
         self.links = container.slack_links
         self.deliveries = container.deliveries
         self.lease = timedelta(seconds=container.settings.slack.redeliver_after_seconds)
@@ -212,6 +214,31 @@ class SlackAdvisor:
         if not ask.text:
             return "Forgotten: your questions in this channel no longer carry an initiative."
         return f"Noted. Your questions in this channel will take this initiative into account: {escape(ask.text)}"
+
+    # -- readiness assessment ----------------------------------------------------------------------
+
+    def open_assessment(self, client: WebClient, trigger_id: str, ask: Ask) -> None:
+        """The assessment modal, with the command's text as the description."""
+        from advisor.slack.assess import assessment_modal
+
+        metadata = {"team": ask.team_id, "channel": ask.channel_id, "user": ask.user_id}
+        client.views_open(
+            trigger_id=trigger_id, view=assessment_modal(self._assessor.rules, ask.text, metadata)
+        )
+
+    def post_assessment(self, client: WebClient, ask: Ask, chosen: dict[str, str]) -> None:
+        """Score a submitted modal and post the scorecard to the user in a direct message."""
+        from advisor.slack.assess import scorecard_message
+
+        try:
+            record = self._assessments.create(ask.text or None, chosen, None, slack_caller(ask.team_id))
+            message = scorecard_message(record.assessment)
+        except ChatError as exc:
+            message = notice(refusal_text(exc))
+        except Exception:
+            log.exception("slack: assessing for %s failed", ask.user_id)
+            message = notice(FAILED)
+        client.chat_postMessage(channel=ask.user_id, **message.payload())
 
     # -- interactions ---------------------------------------------------------------------------
 
