@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import BaseModel, Field
 
 from advisor.api.bodies import RequestBody
-from advisor.assessment.model import Answer, Scorecard
+from advisor.assessment.model import Answer, OpenQuestion, Scorecard
 from advisor.chat.assessments import AssessmentRecord
 
 
@@ -52,11 +53,14 @@ class AssessmentOut(BaseModel):
     answers: list[Answer]
     scorecard: Scorecard
     changes: list[LevelChange] = Field(description="Topics whose level moved since the last scoring.")
+    questions: list[OpenQuestion] = Field(
+        description="Every guided question with its answers, to correct what was read from the description."
+    )
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, record: AssessmentRecord) -> AssessmentOut:
+    def of(cls, record: AssessmentRecord, questions: Sequence[OpenQuestion]) -> AssessmentOut:
         a = record.assessment
         return cls(
             id=record.id,
@@ -65,6 +69,7 @@ class AssessmentOut(BaseModel):
             answers=list(a.answers),
             scorecard=a.scorecard,
             changes=[LevelChange(topic=t, before=b, after=n) for t, b, n in a.changes],
+            questions=list(questions),
             created_at=record.created_at,
             updated_at=record.updated_at,
         )

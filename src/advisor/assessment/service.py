@@ -8,10 +8,17 @@ from collections.abc import Mapping
 from advisor.assessment.extract import read_answers
 from advisor.assessment.model import Answer, Assessment, Choice, OpenQuestion, Scorecard, TopicScore
 from advisor.assessment.plan import CitationBook, Planner, biggest_risks, thirty_sixty_ninety
-from advisor.assessment.rules import AssessmentRules
+from advisor.assessment.rules import AssessmentRules, QuestionRule
 from advisor.assessment.score import topic_levels
 from advisor.guidance.rules import GuidanceRules
 from advisor.retrieval.retriever import Retriever
+
+
+def open_question(question: QuestionRule) -> OpenQuestion:
+    """A question as clients show it: its text and its answers."""
+    return OpenQuestion(
+        question.id, question.topic, question.text, tuple(Choice(c.id, c.label) for c in question.choices)
+    )
 
 
 class AnswerError(ValueError):
@@ -62,11 +69,7 @@ class Assessor:
                 TopicScore(topic, self._rules.group_of(topic), level, label, facts, reasons, actions)
             )
         risks = biggest_risks(topics, self._rules.scored_topics)
-        open_questions = tuple(
-            OpenQuestion(q.id, q.topic, q.text, tuple(Choice(c.id, c.label) for c in q.choices))
-            for q in self._rules.questions
-            if q.id not in answers
-        )
+        open_questions = tuple(open_question(q) for q in self._rules.questions if q.id not in answers)
         scorecard = Scorecard(
             tuple(topics), risks, thirty_sixty_ninety(topics, risks), tuple(book.citations), open_questions
         )

@@ -15,7 +15,7 @@ from advisor.chat.model import Caller
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from advisor.assessment.model import Assessment
+    from advisor.assessment.model import Assessment, OpenQuestion
     from advisor.assessment.service import Assessor
     from advisor.chat.admission import Admission
     from advisor.store.assessments import AssessmentStore
@@ -48,6 +48,13 @@ class AssessmentDesk:
         self._store = store
         self._admission = admission
         self._conversations = conversations
+
+    @property
+    def questions(self) -> tuple[OpenQuestion, ...]:
+        """Every guided question with its answers, in the rules' order."""
+        from advisor.assessment.service import open_question
+
+        return tuple(open_question(q) for q in self._assessor.rules.questions)
 
     def _admit(self, initiative: str | None, answers: Mapping[str, str], caller: Caller) -> str:
         text = (

@@ -19,14 +19,14 @@ async def create_assessment(body: AssessmentIn, desk: AssessmentsDep, caller: Ch
     """Score an initiative: a level per topic with the facts and rules behind it, cited actions, the
     three biggest risks, a 30/60/90-day plan and the questions still open."""
     record = await run_in_threadpool(desk.create, body.initiative, body.answers, body.conversation_id, caller)
-    return AssessmentOut.of(record)
+    return AssessmentOut.of(record, desk.questions)
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentOut)
 async def get_assessment(
     assessment_id: UsableText, desk: AssessmentsDep, caller: ChatCaller
 ) -> AssessmentOut:
-    return AssessmentOut.of(await run_in_threadpool(desk.get, assessment_id, caller))
+    return AssessmentOut.of(await run_in_threadpool(desk.get, assessment_id, caller), desk.questions)
 
 
 @router.patch("/assessments/{assessment_id}", response_model=AssessmentOut)
@@ -37,4 +37,4 @@ async def update_assessment(
     record = await run_in_threadpool(
         desk.update, assessment_id, body.initiative, body.answers, caller, body.conversation_id
     )
-    return AssessmentOut.of(record)
+    return AssessmentOut.of(record, desk.questions)

@@ -89,7 +89,15 @@ function understoodStage() {
   const next = pendingQuestions.length
     ? h("button", { type: "button", class: "primary", on: { click: () => questionStage(0) } }, `Answer ${pendingQuestions.length} short questions`)
     : h("button", { type: "button", class: "primary", on: { click: () => showScorecard() } }, "Show my scorecard");
-  showAssessStage(heading, list, h("p", { class: "hint" }, "If something is wrong, the questions let you correct it later with “Change my answers”."), h("div", { class: "row" }, next));
+  // What was read from the description can be corrected: those questions first, answers preselected.
+  const read = assessment.answers.filter((a) => a.source === "read");
+  const correct = read.length ? h("button", { type: "button", on: { click: () => {
+    for (const a of read) chosen[a.question] = a.choice;
+    const ids = new Set(read.map((a) => a.question));
+    pendingQuestions = [...assessment.questions.filter((q) => ids.has(q.id)), ...pendingQuestions.filter((q) => !ids.has(q.id))];
+    questionStage(0);
+  } } }, "Correct what we understood") : null;
+  showAssessStage(heading, list, h("div", { class: "row wrap" }, next, correct));
   heading.focus();
   announce(`Understood ${facts.length} facts from your description.`);
 }
