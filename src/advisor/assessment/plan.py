@@ -9,7 +9,7 @@ from typing import Literal
 
 from advisor.assessment.model import Action, Answer, PlanItem, TopicScore
 from advisor.assessment.rules import AssessmentRules
-from advisor.compose.items import Item, extract_items, is_imperative, too_similar
+from advisor.compose.items import Item, extract_items, is_imperative, terms, too_similar
 from advisor.compose.sanitise import sanitise_passages
 from advisor.guidance.rules import GuidanceRules
 from advisor.retrieval.retriever import Retriever
@@ -60,14 +60,18 @@ class Planner:
         self._rules = rules
         self._guidance = guidance
 
-    def search_words(self, topic: str, answers: Mapping[str, Answer]) -> str:
+    def weak_words(self, topic: str, answers: Mapping[str, Answer]) -> str:
+        """The search words of the topic's weak answers (level 2 or below)."""
         weak = []
         for question in self._rules.questions:
             answer = answers.get(question.id)
             choice = question.choice(answer.choice) if answer and question.topic == topic else None
             if choice is not None and choice.level <= 2 and choice.query:
                 weak.append(choice.query)
-        return " ".join([*weak, self._rules.topics[topic].query])
+        return " ".join(weak)
+
+    def search_words(self, topic: str, answers: Mapping[str, Answer]) -> str:
+        return f"{self.weak_words(topic, answers)} {self._rules.topics[topic].query}".strip()
 
     def actions(
         self, topic: str, answers: Mapping[str, Answer], initiative: str, book: CitationBook
@@ -75,18 +79,26 @@ class Planner:
         found = self._retriever.retrieve_passages(
             self.search_words(topic, answers), PASSAGES_PER_TOPIC, topics=[topic], context=initiative or None
         )
-        passages = sanitise_passages(found.passages)
+        # The leading documents' first steps join the passages: retrieval often finds a topic's
+        # explanation ("what a first team needs") rather than its advice.
+        passages = sanitise_passages(found.passages + self._retriever.action_passages(found.passages))
+        # The advice that names what is weak comes first ("add an ML engineer" for a team of two),
+        # then the rest in retrieval's order.
+        wanted = terms(self.weak_words(topic, answers) or self._rules.topics[topic].query)
+        advice = [
+            item
+            for item in extract_items(passages, self._guidance)
+            if item.material in _ADVICE
+            and not item.headline.endswith(":")
+            and is_imperative(item.headline, strict=item.material != "action")
+        ]
+        ranked = sorted(advice, key=lambda i: (-len(terms(i.headline) & wanted), i.passage))
         chosen: list[Item] = []
-        for item in extract_items(passages, self._guidance):
+        for item in ranked:
             if len(chosen) == ACTIONS_PER_TOPIC:
                 break
-            if item.material not in _ADVICE or item.headline.endswith(":"):
-                continue
-            if not is_imperative(item.headline, strict=item.material != "action") or too_similar(
-                item, chosen
-            ):
-                continue
-            chosen.append(item)
+            if not too_similar(item, chosen):
+                chosen.append(item)
         return tuple(Action(action_text(item), book.number(passages[item.passage])) for item in chosen)
 
 
