@@ -70,7 +70,7 @@ def test_assessments_refuse_clearly(fast_server: FastServer) -> None:
         elsewhere = http.post(
             "/v1/assessments", json={"initiative": CHURN, "conversation_id": "c" * 32}, headers=auth
         )
-        assert_json_error(elsewhere, 404, "not_found")
+        assert "no conversation" in assert_json_error(elsewhere, 409, "conflict")
         long = http.post("/v1/assessments", json={"initiative": "x" * 5000}, headers=auth)
         assert "the limit is" in assert_json_error(long, 422, "invalid_request")
 
@@ -96,10 +96,30 @@ def test_an_assessment_joins_a_conversation_later(fast_server: FastServer) -> No
         assert made["conversation_id"] is None
         chat = http.post("/v1/chat", json={"message": "Where do we start?"}, headers=auth).json()
         path = f"/v1/assessments/{made['id']}"
-        assert_json_error(
-            http.patch(path, json={"conversation_id": "c" * 32}, headers=auth), 404, "not_found"
-        )
+        assert_json_error(http.patch(path, json={"conversation_id": "c" * 32}, headers=auth), 409, "conflict")
         joined = http.patch(path, json={"conversation_id": chat["conversation_id"]}, headers=auth)
         assert joined.status_code == 200 and joined.json()["conversation_id"] == chat["conversation_id"]
         kept = http.patch(path, json={"answers": {"stage": "idea"}}, headers=auth).json()
         assert kept["conversation_id"] == chat["conversation_id"]  # a later change keeps the link
+
+
+def test_an_assessment_from_chats_initiative_object(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
+        profile = {
+            "industry": "telecom",
+            "data": "data in three CRMs",
+            "team": "two data scientists, no MLOps",
+        }
+        made = http.post("/v1/assessments", json={"initiative": profile})
+        assert made.status_code == 201, made.text
+        read = {a["question"]: a["choice"] for a in made.json()["answers"]}
+        assert read == {"data_access": "scattered", "mlops": "manual", "team": "few"}
+        assert made.json()["initiative"].startswith("industry: telecom; data: data in three CRMs")
+        assert http.post("/v1/assessments", json={"initiative": {"colour": "red"}}).status_code == 422
+
+
+def test_a_wrong_method_names_every_method_the_path_serves(fast_server: FastServer) -> None:
+    with fast_server() as server, server.client() as http:
+        refused = http.delete("/v1/assessments/abc")
+        assert refused.status_code == 405
+        assert set(refused.headers["allow"].split(", ")) == {"GET", "PATCH"}

@@ -5,16 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from advisor.api.bodies import RequestBody
+from advisor.api.schemas import InitiativeObject
 from advisor.assessment.model import Answer, OpenQuestion, Scorecard
 from advisor.chat.assessments import AssessmentRecord
+from advisor.chat.errors import InvalidRequest
 
 
 class AssessmentIn(RequestBody):
-    initiative: str | None = Field(
-        default=None, description="The initiative in the team's own words; answers are read from it."
+    initiative: str | InitiativeObject | None = Field(
+        default=None,
+        description="The initiative in the team's own words, or as chat's object (goal, industry, stage, "
+        "data, team, constraints); answers are read from it.",
     )
     answers: dict[str, str] = Field(
         default_factory=dict,
@@ -26,6 +30,34 @@ class AssessmentIn(RequestBody):
         max_length=64,
         description="A conversation of yours whose answers should use this assessment.",
     )
+
+    @field_validator("initiative", mode="before")
+    @classmethod
+    def _filled_profile(cls, value: object) -> object:
+        # An object describes the initiative only with text in it: {} or {"goal": null} says nothing.
+        if isinstance(value, dict) and (
+            not value or not all(isinstance(v, str) and v.strip() for v in value.values())
+        ):
+            raise ValueError("initiative fields must be non-empty text, at least one of them")
+        return value
+
+    def initiative_text(self, message_chars: int) -> str | None:
+        """The description as text; an object's fields each within their share of the length limit
+        (what the OpenAPI document says: see profile_field_chars)."""
+        if not isinstance(self.initiative, InitiativeObject):
+            return self.initiative
+        fields = self.initiative.model_dump(exclude_none=True)
+        limit = profile_field_chars(message_chars)
+        if long := [k for k, v in fields.items() if len(v) > limit]:
+            raise InvalidRequest(
+                f"initiative.{long[0]} is longer than {limit} characters", field="initiative"
+            )
+        return "; ".join(f"{k}: {v}" for k, v in fields.items())
+
+
+def profile_field_chars(message_chars: int) -> int:
+    """Each field of an initiative object: six fields and their labels stay within the limit."""
+    return max(1, (message_chars - 100) // len(InitiativeObject.model_fields))
 
 
 class AssessmentPatch(RequestBody):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -22,6 +23,7 @@ _CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "invalid_request",
@@ -36,6 +38,7 @@ REFUSAL_STATUS = {
     "invalid": 422,
     "forbidden": 403,
     "not_found": 404,
+    "conflict": 409,
     "rate_limited": 429,
     "not_ready": 503,
     "failed": 503,
@@ -85,12 +88,17 @@ def _unknown_v1_path(request: Request) -> bool:
     return all(route.matches(request.scope)[0] == Match.NONE for route in routes)
 
 
-def _allowed_methods(request: Request) -> str:
-    """Every method some route serves on this path."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if route.matches(request.scope)[0] != Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
+_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
+
+
+def _allowed_methods(request: Request, given: str) -> str:
+    """Every method the API document lists for this path, with Starlette's own list (which names
+    only the first route on the path)."""
+    methods = {m.strip() for m in given.split(",") if m.strip()}
+    for template, item in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {m.upper() for m in item if m in _HTTP_METHODS}
     return ", ".join(sorted(methods))
 
 
@@ -116,7 +124,8 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         if exc.status_code == 405:
             # Starlette's Allow names the methods of the first route on the path only.
-            return error_response(405, reason, headers={"Allow": _allowed_methods(request)})
+            given = (getattr(exc, "headers", None) or {}).get("Allow", "")
+            return error_response(405, reason, headers={"Allow": _allowed_methods(request, given)})
         if is_openai_path(request.url.path):
             code, param = getattr(exc, "code", None), getattr(exc, "param", None)
             return openai_error_response(

@@ -34,6 +34,7 @@ _WHY = {
     401: "missing, unknown or revoked API key",
     403: "the key lacks the scope, or a widget key called a route it may not",
     404: "no such conversation or message for this key (or unknown model)",
+    409: "the body names a conversation this key does not have",
     413: "request body larger than limits.max_body_bytes",
     422: "invalid request: the reason names the field",
     429: "rate limited: Retry-After says when to try again",

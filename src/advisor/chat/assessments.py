@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from advisor.chat.errors import InvalidRequest, NotFound
+from advisor.chat.errors import Conflict, InvalidRequest, NotFound
 from advisor.chat.model import Caller
 
 if TYPE_CHECKING:
@@ -99,7 +99,10 @@ class AssessmentDesk:
         if conversation_id is not None and (
             self._conversations.get_conversation(conversation_id, caller.key_id) is None
         ):
-            raise NotFound(f"conversation {conversation_id} not found")
+            # A 409, not a 404: the assessment asked for exists; the conversation named in the body does not.
+            raise Conflict(
+                f"conversation_id: no conversation {conversation_id} of yours", field="conversation_id"
+            )
 
     def get(self, assessment_id: str, caller: Caller) -> AssessmentRecord:
         from advisor.assessment.report import assessment_from_json

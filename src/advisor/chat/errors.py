@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-RefusalKind = Literal["invalid", "forbidden", "not_found", "rate_limited", "not_ready", "failed"]
+RefusalKind = Literal["invalid", "forbidden", "not_found", "conflict", "rate_limited", "not_ready", "failed"]
 
 
 class ChatError(Exception):
@@ -31,6 +31,13 @@ class Forbidden(ChatError):
 
 class NotFound(ChatError):
     kind = "not_found"
+
+
+class Conflict(ChatError):
+    """The request names something that is not in a state to take it (another resource of the
+    caller's that does not exist, say), though the resource asked for exists."""
+
+    kind = "conflict"
 
 
 class RateLimited(ChatError):

@@ -8,17 +8,25 @@ from starlette.concurrency import run_in_threadpool
 
 from advisor.api.assessment_schemas import AssessmentIn, AssessmentOut, AssessmentPatch
 from advisor.api.bodies import UsableText
-from advisor.api.deps import AssessmentsDep, ChatCaller
+from advisor.api.deps import AssessmentsDep, ChatCaller, SettingsDep
 from advisor.api.responses import COMMON, error_responses
 
-router = APIRouter(prefix="/v1", tags=["assessments"], responses=error_responses(*COMMON, 404))
+router = APIRouter(prefix="/v1", tags=["assessments"], responses=error_responses(*COMMON, 404, 409))
 
 
 @router.post("/assessments", response_model=AssessmentOut, status_code=201)
-async def create_assessment(body: AssessmentIn, desk: AssessmentsDep, caller: ChatCaller) -> AssessmentOut:
+async def create_assessment(
+    body: AssessmentIn, desk: AssessmentsDep, caller: ChatCaller, settings: SettingsDep
+) -> AssessmentOut:
     """Score an initiative: a level per topic with the facts and rules behind it, cited actions, the
     three biggest risks, a 30/60/90-day plan and the questions still open."""
-    record = await run_in_threadpool(desk.create, body.initiative, body.answers, body.conversation_id, caller)
+    record = await run_in_threadpool(
+        desk.create,
+        body.initiative_text(settings.limits.max_message_chars),
+        body.answers,
+        body.conversation_id,
+        caller,
+    )
     return AssessmentOut.of(record, desk.questions)
 
 

@@ -12,7 +12,9 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from advisor.api.assessment_schemas import profile_field_chars
 from advisor.api.deps import ContainerDep, DocsAccess
+from advisor.api.schemas import InitiativeObject
 from advisor.container import Container
 
 router = APIRouter(include_in_schema=False)
@@ -72,15 +74,27 @@ def _describe_assessments(doc: dict[str, Any], container: Container) -> None:
         "additionalProperties": False,
     }
     text = {"type": "string", "pattern": r"\S", "maxLength": container.settings.limits.max_message_chars}
+    field_chars = profile_field_chars(container.settings.limits.max_message_chars)
+    profile = {
+        "type": "object",
+        "properties": {
+            f: {"type": "string", "pattern": r"\S", "maxLength": field_chars}
+            for f in InitiativeObject.model_fields
+        },
+        "additionalProperties": False,
+        "minProperties": 1,
+    }
     for name in ("AssessmentIn", "AssessmentPatch"):
         properties = schemas.get(name, {}).get("properties", {})
         if "answers" in properties:
             properties["answers"] = {**answers, "description": properties["answers"].get("description", "")}
+        if name == "AssessmentIn" and "initiative" in properties:
+            properties["initiative"] = {"anyOf": [text, profile, {"type": "null"}]}
         for branch in properties.get("initiative", {}).get("anyOf", []):
             if branch.get("type") == "string":
                 branch.update(text)
     if "AssessmentIn" in schemas:
         schemas["AssessmentIn"]["anyOf"] = [
-            {"required": ["initiative"], "properties": {"initiative": text}},
+            {"required": ["initiative"], "properties": {"initiative": {"anyOf": [text, profile]}}},
             {"required": ["answers"], "properties": {"answers": {"minProperties": 1}}},
         ]
