@@ -251,11 +251,9 @@ class Container:
         """A chat core over this container's components; the evaluation swaps in its own retriever
         (to degrade it on purpose) and a throwaway conversation store."""
         from advisor.chat.admission import Admission
-        from advisor.chat.assessments import readiness_of
         from advisor.chat.conversations import Conversations
         from advisor.chat.pipeline import TurnPipeline
         from advisor.chat.service import ChatService
-        from advisor.store.assessments import AssessmentStore
 
         retriever = retriever or self.retriever
         keeper = Conversations(
@@ -263,8 +261,7 @@ class Container:
             self.settings.limits.max_history_messages,
             self.settings.retention.store_stateless,
         )
-        readiness = readiness_of(AssessmentStore(self.engine))
-        pipeline = TurnPipeline(retriever, self.composers, keeper, self.metrics, self.rules, readiness)
+        pipeline = TurnPipeline(retriever, self.composers, keeper, self.metrics, self.rules)
         admission = Admission(self.settings, retriever, self.rate_limiter)
         return ChatService(admission, keeper, pipeline, retriever, self.metrics)
 

@@ -4,8 +4,7 @@ limits, a ready index); an assessment may belong to one of the caller's conversa
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,8 +20,6 @@ if TYPE_CHECKING:
     from advisor.store.assessments import AssessmentStore
     from advisor.store.conversations import ConversationRepository
     from advisor.types import ReadinessNote
-
-log = logging.getLogger(__name__)
 
 MAX_ANSWERS = 64
 
@@ -88,6 +85,8 @@ class AssessmentDesk:
             raise InvalidRequest("describe the initiative, or give answers", field="initiative")
         self._check_conversation(conversation_id, caller)
         result = self._score(text, answers)
+        if conversation_id is not None:
+            self._conversations.set_readiness(conversation_id, weak_topics(result))
         stored = self._store.create(
             caller.key_id, conversation_id, text, dict(answers), assessment_json(result)
         )
@@ -137,9 +136,10 @@ class AssessmentDesk:
         assert stored is not None  # get() above found it
         chosen = {**stored.chosen, **answers}
         result = self._score(text, chosen, before.assessment)
-        updated = self._store.update(
-            assessment_id, text, chosen, assessment_json(result), conversation_id or before.conversation_id
-        )
+        joined = conversation_id or before.conversation_id
+        if joined is not None:
+            self._conversations.set_readiness(joined, weak_topics(result))
+        updated = self._store.update(assessment_id, text, chosen, assessment_json(result), joined)
         if updated is None:
             raise NotFound(f"assessment {assessment_id} not found")
         return AssessmentRecord(
@@ -147,25 +147,14 @@ class AssessmentDesk:
         )
 
 
-def readiness_of(store: AssessmentStore) -> Callable[[str], tuple[ReadinessNote, ...]]:
-    """What a chat turn needs of its conversation's assessment: the topics at risk or worse, weakest
-    first, with the team's words behind each. A store that cannot answer costs the note, not the turn."""
+def weak_topics(assessment: Assessment) -> tuple[ReadinessNote, ...]:
+    """What the conversation's answers use: the topics at risk or worse, weakest first, with the team's
+    words behind each."""
     from advisor.types import ReadinessNote
 
-    def lookup(conversation_id: str) -> tuple[ReadinessNote, ...]:
-        try:
-            stored = store.for_conversation(conversation_id)
-        except Exception:
-            log.warning("the assessment of conversation %s could not be read", conversation_id, exc_info=True)
-            return ()
-        if stored is None:
-            return ()
-        topics = stored.result.get("scorecard", {}).get("topics", [])
-        notes = [
-            ReadinessNote(t["topic"], t["level"], t["label"], tuple(t.get("facts", ())))
-            for t in topics
-            if isinstance(t.get("level"), int) and t["level"] <= 2
-        ]
-        return tuple(sorted(notes, key=lambda n: n.level))
-
-    return lookup
+    notes = [
+        ReadinessNote(t.topic, t.level, t.label, t.facts)
+        for t in assessment.scorecard.topics
+        if t.level is not None and t.level <= 2
+    ]
+    return tuple(sorted(notes, key=lambda n: n.level))

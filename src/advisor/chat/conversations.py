@@ -19,7 +19,7 @@ from advisor.chat.model import (
 from advisor.store.conversations import NewConversation, NotFoundError
 from advisor.store.models import new_id, utcnow
 from advisor.store.records import MessageRecord
-from advisor.types import Turn
+from advisor.types import ReadinessNote, Turn
 
 if TYPE_CHECKING:
     from advisor.chat.admission import AdmittedChat
@@ -42,6 +42,8 @@ class PreparedTurn:
     new_conversation: NewConversation | None = None
     # False for a stateless protocol's turn when retention.store_stateless is off: nothing is written.
     stored: bool = True
+    # The weak topics of the conversation's readiness assessment, read with the conversation.
+    readiness: tuple[ReadinessNote, ...] = ()
 
 
 class Conversations:
@@ -93,7 +95,9 @@ class Conversations:
             self._repository.set_initiative(conversation.id, admitted.initiative)
             initiative = admitted.initiative
         history = tuple(Turn(m.role, m.content) for m in messages)  # type: ignore[arg-type]
-        return turn(conversation.id, history, initiative_text(initiative))
+        prepared = turn(conversation.id, history, initiative_text(initiative))
+        prepared.readiness = conversation.readiness
+        return prepared
 
     @staticmethod
     def _new(turn: PreparedTurn, admitted: AdmittedChat, caller: Caller) -> PreparedTurn:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from advisor.guidance.rules import GuidanceRules
     from advisor.observability import Metrics
     from advisor.retrieval.retriever import Retriever
-    from advisor.types import Citation, Passage, ReadinessNote
+    from advisor.types import Citation, Passage
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +56,8 @@ class TurnPipeline:
         conversations: Conversations,
         metrics: Metrics,
         rules: GuidanceRules,
-        readiness: Callable[[str], tuple[ReadinessNote, ...]] | None = None,
     ) -> None:
         self._rules = rules
-        # The conversation's readiness assessment, when it has one (see advisor.chat.assessments).
-        self._readiness = readiness
         self._retriever = retriever
         self._composers = composers
         self._conversations = conversations
@@ -162,8 +159,7 @@ class TurnPipeline:
             self._metrics.abstentions.labels("out_of_scope").inc()
             yield from _words(OUT_OF_SCOPE)
             return OUT_OF_SCOPE, [], True, True, False
-        # A new conversation cannot have an assessment yet: only a continuing one is looked up.
-        readiness = self._readiness(turn.conversation_id) if self._readiness and turn.history else ()
+        readiness = turn.readiness  # the conversation's assessment, weak topics first
         said += [quote for note in readiness for quote in note.said]
         # What the team said about itself, in the initiative, earlier in the conversation, or in its
         # readiness assessment.

@@ -31,7 +31,7 @@ from advisor.store.records import (
 )
 from advisor.store.sessions import SessionScopes
 from advisor.text import storable, text_problem
-from advisor.types import Citation
+from advisor.types import Citation, ReadinessNote
 
 __all__ = [
     "RATINGS",
@@ -94,6 +94,16 @@ class ConversationRepository(SessionScopes):
             if row is None or row.api_key_id != api_key_id:
                 return None
             return conversation_record(row)
+
+    def set_readiness(self, conversation_id: str, notes: Sequence[ReadinessNote]) -> None:
+        """Keep the weak topics of the conversation's assessment with it (read on every turn)."""
+        stored = [{"topic": n.topic, "level": n.level, "label": n.label, "said": list(n.said)} for n in notes]
+        with self._write() as session:
+            session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id)
+                .values(readiness=stored or None)
+            )
 
     def set_initiative(self, conversation_id: str, initiative: Initiative | None) -> None:
         """Replace the conversation's initiative; NotFoundError when it does not exist."""

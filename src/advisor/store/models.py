@@ -82,6 +82,8 @@ class Conversation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow, index=True)
     channel: Mapped[str | None] = mapped_column(String(16), nullable=True)  # None: before 0007
+    # The weak topics of its readiness assessment ({topic, level, label, said}), for its answers.
+    readiness: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
 
 class Message(Base):

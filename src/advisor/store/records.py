@@ -12,7 +12,7 @@ from typing import Any, TypeAlias
 
 from advisor.store.models import Conversation, Feedback, IndexedDocument, IndexState, Message
 from advisor.text import storable
-from advisor.types import Citation
+from advisor.types import Citation, ReadinessNote
 
 Initiative: TypeAlias = str | dict[str, Any]
 
@@ -28,6 +28,7 @@ class ConversationRecord:
     initiative: Initiative | None
     created_at: datetime
     updated_at: datetime
+    readiness: tuple[ReadinessNote, ...] = ()  # the weak topics of its readiness assessment
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,10 @@ def conversation_record(row: Conversation) -> ConversationRecord:
         initiative=row.initiative,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        readiness=tuple(
+            ReadinessNote(str(n["topic"]), int(n["level"]), str(n["label"]), tuple(n.get("said") or ()))
+            for n in row.readiness or ()
+        ),
     )
 
 

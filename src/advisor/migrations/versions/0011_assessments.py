@@ -1,5 +1,6 @@
 """Readiness assessments: the initiative, the answers the user chose, and the last scorecard (as the
-API returns it), optionally tied to a conversation whose answers then use it.
+API returns it), optionally tied to a conversation whose answers then use it (its weak topics are
+kept on the conversation, so a turn reads them with the conversation).
 
 Revision ID: 0011
 Revises: 0010
@@ -34,8 +35,13 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_assessments_conversation_id", "assessments", ["conversation_id"])
+    # The weak topics of the conversation's assessment, read with the conversation on every turn.
+    with op.batch_alter_table("conversations") as batch:
+        batch.add_column(sa.Column("readiness", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("conversations") as batch:
+        batch.drop_column("readiness")
     op.drop_index("ix_assessments_conversation_id", table_name="assessments")
     op.drop_table("assessments")

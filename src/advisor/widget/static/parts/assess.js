@@ -134,12 +134,16 @@ async function submitAnswers() {
   }
   showScorecard();
 }
-// After the visitor's first question, the assessment joins the new conversation, whose answers use it.
-async function attachAssessment() {
-  if (!assessment || assessment.conversation_id || !conversationId) return;
-  const reply = await assessCall("PATCH", `/v1/assessments/${encodeURIComponent(assessment.id)}`, { conversation_id: conversationId });
-  if (reply.ok) assessment = reply.json;
+// After the visitor's first question, the assessment joins the new conversation, whose answers use it;
+// the next question waits for that (joining), so its answer already does.
+let joining = null;
+function attachAssessment() {
+  if (!assessment || assessment.conversation_id || !conversationId || joining) return;
+  joining = assessCall("PATCH", `/v1/assessments/${encodeURIComponent(assessment.id)}`, { conversation_id: conversationId })
+    .then((reply) => { if (reply.ok) assessment = reply.json; })
+    .finally(() => { joining = null; });
 }
+function assessmentJoined() { return joining || Promise.resolve(); }
 
 function forgetAssessment() { assessment = null; chosen = {}; pendingQuestions = []; assessStorage(null); }
 function topicName(id) { return id.replace(/-/g, " "); }

@@ -262,6 +262,7 @@ async function ask(text) {
   scrollToStart(asked);
   state.content.append(h("p", { class: "typing" }, "Advisor is thinking…"));
   announce("Advisor is answering…");
+  await assessmentJoined();
   const payload = { message: text, stream: true };
   if (conversationId) payload.conversation_id = conversationId;
   else if (pendingInitiative) payload.initiative = pendingInitiative;
