@@ -10,12 +10,19 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from advisor.admin.common import Admin, form_refusal, page
+from advisor.admin.session import AdminSession
 from advisor.api.deps import ContainerDep
 from advisor.auth import SCOPES
 from advisor.container import Container
 
 router = APIRouter(prefix="/admin/keys", include_in_schema=False)
 widgets = APIRouter(prefix="/admin/widget-keys", include_in_schema=False)
+
+
+async def _refused(request: Request, container: Container, admin: AdminSession, error: str) -> Response:
+    """The keys page again, with what was wrong with the form."""
+    context = await run_in_threadpool(_keys_context, container)
+    return page(request, "keys.html", 422, admin=admin, issued=None, error=error, **context)
 
 
 def _keys_context(container: Container) -> dict[str, Any]:
@@ -48,8 +55,7 @@ async def create_key(
     try:
         issued = await run_in_threadpool(container.api_keys.create, scope or [], name)
     except ValueError as exc:
-        context = await run_in_threadpool(_keys_context, container)
-        return page(request, "keys.html", 422, admin=admin, issued=None, error=str(exc), **context)
+        return await _refused(request, container, admin, str(exc))
     await run_in_threadpool(container.admin_store.audit, admin.key_id, "create key", issued.record.id)
     return page(
         request, "keys.html", admin=admin, issued=issued, **await run_in_threadpool(_keys_context, container)
@@ -73,8 +79,7 @@ async def create_widget_key(
             container.widget_key_store.create, name, origins.split(), rate_limit
         )
     except ValueError as exc:
-        context = await run_in_threadpool(_keys_context, container)
-        return page(request, "keys.html", 422, admin=admin, issued=None, error=str(exc), **context)
+        return await _refused(request, container, admin, str(exc))
     await run_in_threadpool(container.admin_store.audit, admin.key_id, "create widget key", record.id)
     context = await run_in_threadpool(_keys_context, container)
     own = f"{request.url.scheme}://{request.url.netloc}"
@@ -100,8 +105,7 @@ async def update_widget_key(
             container.widget_key_store.update, key_id[:128], origins.split(), rate_limit
         )
     except ValueError as exc:
-        context = await run_in_threadpool(_keys_context, container)
-        return page(request, "keys.html", 422, admin=admin, issued=None, error=str(exc), **context)
+        return await _refused(request, container, admin, str(exc))
     if record is None:
         return page(request, "refused.html", 404, admin=admin, reason=f"no active widget key {key_id[:80]}")
     change = f"{record.id}: {', '.join(record.origins)}; {record.rate_limit or 'default limit'}"
