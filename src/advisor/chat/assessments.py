@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from advisor.assessment.model import Assessment, OpenQuestion
     from advisor.assessment.service import Assessor
     from advisor.chat.admission import Admission
-    from advisor.store.assessments import AssessmentStore
+    from advisor.store.assessments import AssessmentStore, StoredAssessment
     from advisor.store.conversations import ConversationRepository
     from advisor.types import ReadinessNote
 
@@ -103,12 +103,16 @@ class AssessmentDesk:
                 f"conversation_id: no conversation {conversation_id} of yours", field="conversation_id"
             )
 
-    def get(self, assessment_id: str, caller: Caller) -> AssessmentRecord:
-        from advisor.assessment.report import assessment_from_json
-
+    def _stored(self, assessment_id: str, caller: Caller) -> StoredAssessment:
         stored = self._store.get(assessment_id, caller.key_id)
         if stored is None:
             raise NotFound(f"assessment {assessment_id} not found")
+        return stored
+
+    def get(self, assessment_id: str, caller: Caller) -> AssessmentRecord:
+        from advisor.assessment.report import assessment_from_json
+
+        stored = self._stored(assessment_id, caller)
         return AssessmentRecord(
             stored.id,
             stored.conversation_id,
@@ -127,16 +131,15 @@ class AssessmentDesk:
     ) -> AssessmentRecord:
         """Re-score with changed answers (and the description, when given): what improved or slipped
         shows in the result's changes."""
-        from advisor.assessment.report import assessment_json
+        from advisor.assessment.report import assessment_from_json, assessment_json
 
-        before = self.get(assessment_id, caller)
-        text = self._admit(initiative, answers, caller) or before.assessment.initiative
+        stored = self._stored(assessment_id, caller)
+        before = assessment_from_json(stored.result)
+        text = self._admit(initiative, answers, caller) or before.initiative
         self._check_conversation(conversation_id, caller)
-        stored = self._store.get(assessment_id, caller.key_id)
-        assert stored is not None  # get() above found it
         chosen = {**stored.chosen, **answers}
-        result = self._score(text, chosen, before.assessment)
-        joined = conversation_id or before.conversation_id
+        result = self._score(text, chosen, before)
+        joined = conversation_id or stored.conversation_id
         if joined is not None:
             self._conversations.set_readiness(joined, weak_topics(result))
         updated = self._store.update(assessment_id, text, chosen, assessment_json(result), joined)

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from advisor.store.models import AssessmentRow, new_id, utcnow
 from advisor.store.sessions import SessionScopes
 
@@ -85,14 +83,3 @@ class AssessmentStore(SessionScopes):
             row.conversation_id = conversation_id
             session.flush()
             return _stored(row)
-
-    def for_conversation(self, conversation_id: str) -> StoredAssessment | None:
-        """The conversation's latest assessment."""
-        with self._read() as session:
-            row = session.scalars(
-                select(AssessmentRow)
-                .where(AssessmentRow.conversation_id == conversation_id)
-                .order_by(AssessmentRow.updated_at.desc())
-                .limit(1)
-            ).one_or_none()
-            return _stored(row) if row is not None else None
