@@ -133,6 +133,19 @@ def test_the_initiative_s_facts_each_get_a_line_in_the_team_s_words(extractive_c
     assert "churn churn churn churn" not in text
 
 
+def test_a_fact_s_line_bears_on_the_question_asked(extractive_container: Container) -> None:
+    """A stated fact gets a line only with advice on what was asked: "regulated bank" under a
+    question about monitoring is not answered with an acceptable-use policy for AI tools."""
+    initiative = "Fraud detection, real-time scoring, regulated bank"
+    question = "What should our monitoring cover?"
+    passages = retrieved(extractive_container, question, said=[initiative])
+    composition = compose_extractive(question, passages, initiative)
+    situation = composition.text.partition("**For your situation:**")[2].partition("\n\n")[0]
+    for line in filter(None, situation.splitlines()):
+        advice = line.partition(":**")[2].lower()
+        assert re.search(r"monitor|alert|latenc|drift|fallback|circuit|timeout", advice), composition.text
+
+
 def test_no_passages_compose_nothing() -> None:
     assert compose_extractive(NOTEBOOK_QUESTION, []) == Composition("", [])
 

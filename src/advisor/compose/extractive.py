@@ -282,6 +282,9 @@ class _Writer:
                 and item.material != "symptom"
                 and not item.headline.endswith(":")  # a label needs its point, not a line of its own
                 and (item.terms & fit or self.passages[item.passage].doc_id in fact.docs)
+                # The advice must bear on the question too: a regulated bank asking what to monitor
+                # gets monitoring advice for regulated firms, not their acceptable-use policy.
+                and (self.reading.general or bool(item.terms & self.specific))
             ]
             chosen = select_items(pool, 1, exclude=self.used)
             if chosen:
