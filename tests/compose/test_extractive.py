@@ -146,6 +146,21 @@ def test_a_fact_s_line_bears_on_the_question_asked(extractive_container: Contain
         assert re.search(r"monitor|alert|latenc|drift|fallback|circuit|timeout", advice), composition.text
 
 
+def test_what_a_practice_should_cover_is_answered_with_the_parts_the_guidance_lists(
+    extractive_container: Container,
+) -> None:
+    """Retrieval finds "The four layers to monitor" by its introduction; the answer lists the layers
+    (its numbered subsections), each named and cited, not generic first steps from other documents."""
+    question = "What should our monitoring cover?"
+    composition = _compose(extractive_container, question)
+    checks = composition.text.partition("\n\n")[0]
+    assert checks.startswith("Check each of these"), composition.text
+    for layer in ("Service health", "Input data", "Predictions", "Outcomes and business KPIs"):
+        assert re.search(rf"^- \*\*{layer}:\*\* .+ \[\d+\]$", checks, re.MULTILINE), composition.text
+    cited_sections = {p.section for p in composition.passages}
+    assert "The four layers to monitor > 2. Input data" in cited_sections, cited_sections
+
+
 def test_no_passages_compose_nothing() -> None:
     assert compose_extractive(NOTEBOOK_QUESTION, []) == Composition("", [])
 

@@ -259,3 +259,19 @@ def test_a_sign_shares_more_than_generic_words_before_it_is_called_the_users_sit
     # "fraud" and "model" alone do not make "not retrained in six months" what the user described.
     assert "What you describe matches" not in text, text
     assert text.startswith("Start here: **register the model"), text
+
+
+def test_a_numbered_part_of_a_section_is_a_point_named_by_its_heading() -> None:
+    part = _passage(
+        "The four layers to monitor > 2. Input data",
+        "Check what the model receives: schema, nulls and unseen categories. Compare live inputs with "
+        "the training data before anything else.",
+    )
+    plain = _passage("Why monitor", "Models decay quietly once they meet data they were never trained on.", 2)
+    items = extract_items([part, plain], load_rules())
+    named = [i for i in items if i.passage == 0]
+    assert named[0].headline == "Input data:" and named[0].detail.startswith("Check what the model receives")
+    assert named[0].material == "checklist" and named[0].bold and not named[0].prose
+    # Only the part's first sentence carries its name; a section that is not a numbered part has none.
+    assert [i.prose for i in named[1:]] == [True]
+    assert all(not i.headline.endswith(":") for i in items if i.passage == 1)

@@ -179,13 +179,26 @@ def _split_bold(item: str) -> tuple[str, str, bool]:
     return headline, detail, True
 
 
+# "The four layers to monitor > 2. Input data": one numbered part of a list the guidance wrote as
+# sections. Each part is a point to check, named by its heading.
+_NUMBERED_PART = re.compile(r"(?:^|>\s*)\d+\.\s+([^>]+)$")
+
+
 def extract_items(passages: Sequence[Passage], rules: GuidanceRules) -> list[Item]:
     items: list[Item] = []
     for index, passage in enumerate(passages):
         material = section_material(passage.section, rules)
         if material == "related":
             continue
+        part = _NUMBERED_PART.search(passage.section)
         for headline, detail, bold, prose, words in _parse_passage(passage.text):
+            if part and prose and material == "other":
+                # Its first sentence, under the part's name: "**Input data:** Check what the model
+                # receives: ...". The rest of the part stays prose.
+                name = part.group(1).strip().rstrip(".:")
+                items.append(Item(f"{name}:", headline, index, "checklist", True, False, words | terms(name)))
+                part = None
+                continue
             items.append(Item(headline, detail, index, material, bold, prose, words))
     return items
 

@@ -317,6 +317,25 @@ class Retriever:
                     have.add(found.chunk_id)
         return extra
 
+    def parts_of(self, passages: Sequence[Passage], leading: int = 3) -> list[Passage]:
+        """The subsections of the leading passages' sections ("The four layers to monitor > 1.
+        Service health" under "The four layers to monitor"): retrieval matched the section's
+        introduction, whose points are its parts. Ranked just below the passage that led to them."""
+        snap = self._current()
+        have = {p.chunk_id for p in passages}
+        found: list[Passage] = []
+        for lead in passages[:leading]:
+            prefix = f"{lead.section} > "
+            for i in snap.doc_chunks.get(lead.doc_id, []):
+                meta = snap.metadatas[i]
+                if str(meta.get("section", "")).startswith(prefix) and snap.ids[i] not in have:
+                    candidate = Candidate(
+                        snap.ids[i], meta, fused=lead.score * 0.95, similarity=lead.similarity
+                    )
+                    found.append(to_passage(candidate))
+                    have.add(snap.ids[i])
+        return found
+
     def sections_of(
         self,
         doc_ids: Sequence[str],
