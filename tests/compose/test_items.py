@@ -8,7 +8,7 @@ from advisor.compose.extractive import WORD_BUDGET, compose_extractive
 from advisor.compose.items import extract_items, is_imperative
 from advisor.guidance.rules import load_rules
 from advisor.types import Passage
-from tests.compose.corpus_passages import written_passage
+from tests.compose.corpus_passages import corpus_passages, written_passage
 
 RULES = load_rules()
 
@@ -275,3 +275,16 @@ def test_a_numbered_part_of_a_section_is_a_point_named_by_its_heading() -> None:
     # Only the part's first sentence carries its name; a section that is not a numbered part has none.
     assert [i.prose for i in named[1:]] == [True]
     assert all(not i.headline.endswith(":") for i in items if i.passage == 1)
+
+
+def test_a_term_the_guidance_defines_by_a_section_of_its_own_is_defined_from_it() -> None:
+    """ "## Automation bias" opens with what it is and goes on with what to do about it: the answer
+    says the first, then draws its steps from the same section before any other."""
+    passages = corpus_passages("ai-in-healthcare", "human-oversight-of-ai-decisions")
+    question = "our chief nurse keeps saying 'automation bias'. what does she mean and does it apply to us?"
+    composition = compose_extractive(question, passages)
+    opening, _, rest = composition.text.partition("\n\n")
+    assert opening.startswith("**Automation bias:** People tend to accept a machine"), composition.text
+    defining = next(i for i, p in enumerate(composition.passages) if p.section == "Automation bias") + 1
+    steps = re.findall(r"^\d+\. .*\[(\d+)\]$", rest, re.MULTILINE)
+    assert steps and int(steps[0]) == defining, composition.text

@@ -17,6 +17,8 @@ RULES = load_rules()
         ("what is a model registry?", "definition"),
         ("ok so what's MLOps, in plain words", "definition"),
         ("What does 'shadow mode' mean?", "definition"),
+        ("What's a 'feature store' anyway?", "definition"),
+        ("What's the 'right' way to split our training data?", "how_to"),
         ("Can you give me a checklist for taking the pricing model live?", "checklist"),
         ("What should our monitoring cover?", "checklist"),
         ("Our churn scores keep drifting and the team doesn't trust them anymore", "symptom"),
@@ -50,6 +52,10 @@ def test_the_kind_of_question(question: str, kind: str) -> None:
         ("sorry, newbie here - what is MLOps?", "MLOps"),
         ("what's a feature store, and do we need one?", "feature store"),
         ("What does data drift mean for a forecast?", "data drift"),
+        # Quoted words are the term, not whoever said them.
+        ("our chief nurse keeps saying 'automation bias'. what does she mean?", "automation bias"),
+        ("What does “data poisoning” actually mean for a marketplace?", "data poisoning"),
+        ("What's a 'feature store' anyway?", "feature store"),
     ],
 )
 def test_a_definition_names_its_term(question: str, term: str) -> None:
@@ -72,6 +78,7 @@ def test_where_to_start_questions_are_general() -> None:
     ("section", "material"),
     [
         ("Warning signs", "symptom"),
+        ("Threats specific to AI", "symptom"),
         ("Go-live checklist > Monitoring", "checklist"),
         ("First steps", "action"),
         ("Trade-offs", "tradeoff"),

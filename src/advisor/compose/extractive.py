@@ -37,6 +37,7 @@ FILL_PER_PASSAGE = 5
 GENERIC_TERMS = frozenset(terms("model models ai data project team system"))
 DETAILED_STEPS = 2
 HOW_TO_STEPS = 7
+DEFINING_BONUS = 1.0  # added to the points of the passage that defines the term asked about
 STEP_FLOOR = 0.6  # a how-to's steps score at least this share of the best item's score
 # An imperative sentence is advice wherever the guidance wrote it, not only under "First steps".
 STEP_MATERIALS = ("action", "checklist", "good", "other", "tradeoff", "cost", "example")
@@ -175,6 +176,8 @@ class _Writer:
             i for i, _ in self.scored if i.passage == index and i.headline.rstrip(".") in sentence
         )
         self.note.add("")
+        # What the guidance says to do about the term is said where it defines it: those come first.
+        self.scored = [(i, v + DEFINING_BONUS if i.passage == index else v) for i, v in self.scored]
         return self._steps("**In practice:**", 6) or True
 
     def _checklist(self) -> bool:

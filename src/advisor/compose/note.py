@@ -13,6 +13,7 @@ from advisor.compose.sanitise import filter_output, own_urls
 from advisor.types import Passage
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+_LIST_LINE = re.compile(r"^\s*(?:[-*+|]|\d+[.)])\s")
 
 
 @dataclass(frozen=True)
@@ -109,4 +110,15 @@ def definition_of(term: str | None, passages: Sequence[Passage]) -> tuple[str, i
             match = says.search(sentence)
             if match and match.start() < 40 and 30 <= len(sentence) <= 400:
                 return sentence.strip(), index
+    # The guidance often defines a term by giving it a section: "## Automation bias" opening with
+    # "People tend to accept a machine's suggestion, especially when busy."
+    for index, passage in enumerate(passages):
+        heading = re.sub(r"^\d+\.\s*", "", passage.section.rsplit(" > ", 1)[-1]).strip()
+        if re.fullmatch(rf"{name}s?", heading, re.I):
+            prose = [
+                line for line in passage.text.splitlines() if line.strip() and not _LIST_LINE.match(line)
+            ]
+            first = _SENTENCE_SPLIT.split(" ".join(" ".join(prose).split()), maxsplit=1)[0]
+            if 20 <= len(first) <= 400:
+                return f"**{heading}:** {first.strip().rstrip(':')}", index
     return None

@@ -15,6 +15,8 @@ _TERM = re.compile(
     r"|(?:define|definition of|meaning of|mean by)\s+(?:an?\s+|the\s+)?(?P<c>[\w/&.+ -]{2,40}?)\s*(?:\?|,|$|\s+(?:and|in)\b)",
     re.IGNORECASE,
 )
+_QUOTED = re.compile(r"['\"\u2018\u201c]([A-Za-z][\w/&.+ -]{1,38}[\w.+])['\"\u2019\u201d]")
+_PRONOUNS = frozenset("she he they it this that you we i".split())
 # "Where do we start?", "what next?": questions that want the team's situation, whatever its topic.
 _GENERAL = re.compile(
     r"\b(?:where (?:do|should) (?:we|i) (?:start|begin)|what (?:first|next|now)|first steps?|next steps?|what should (?:we|i) do|"
@@ -43,6 +45,13 @@ def read_question(question: str, rules: GuidanceRules) -> QuestionReading:
         match = _TERM.search(question)
         if match:
             term = next(g for g in match.groups() if g).strip(" -'\"") or None
+        # "our chief nurse keeps saying 'automation bias'. what does she mean": the quoted words are
+        # the term, not the person who used them.
+        quoted = _QUOTED.search(question)
+        if quoted and (
+            term is None or term.lower() in _PRONOUNS or quoted.group(1).lower() in (term or "").lower()
+        ):
+            term = quoted.group(1).strip()
     return QuestionReading(
         kind=kind.name,
         label=kind.label,
