@@ -73,16 +73,19 @@ CLUSTER_PORT ?= 8080
 cluster: setup cluster-tools
 	$(BIN)/python -m deploy.cluster --port $(CLUSTER_PORT)
 
+# Tests run on every core (at most four workers): each worker builds its own fixtures, and the
+# tests share nothing but PostgreSQL, where each gets a schema of its own.
+PYTEST_WORKERS ?= -n auto --maxprocesses 4
 unit: setup browser cluster-tools
-	$(BIN)/python -m pytest -q --durations=15
+	$(BIN)/python -m pytest -q $(PYTEST_WORKERS) --durations=15
 
 # Set up, then lint, type-check and run the whole suite.
 test: lint typecheck unit
 
-# The fast tier alone (about a minute): the hashing embedder and in-memory vector store instead of
+# The fast tier alone (about 80 s on two cores): the hashing embedder and in-memory vector store instead of
 # the real model, Chroma, PostgreSQL and the browser (see tests/conftest.py).
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q $(PYTEST_WORKERS) -m "not slow"
 
 # Performance benchmark (docs/performance.md): prints a table, writes benchmarks/results/latest.json
 # and latency.png. BENCH_SIZES=1k for a quick run; the default covers 1k, 10k and 100k chunks.

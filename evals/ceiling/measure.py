@@ -5,7 +5,8 @@ retrieval returns (the most any composer quoting them could cover, at any length
 oracle reaches when it picks the composer's items (headline and detail) knowing the expected
 concepts, within the composer's word budget. A target above the oracle is out of the extractive
 composer's reach whatever its heuristics; only retrieval (more of the right passages) or an LLM
-composer (which may paraphrase across passages) moves it. Run against an ingested data dir:
+composer (which may paraphrase across passages) moves it. It also prints the recall@5 a perfect
+reranker of the first N retrieved documents would reach. Run against an ingested data dir:
 
     ADVISOR_DATA_DIR=data .venv/bin/python evals/ceiling/measure.py
 """
@@ -19,13 +20,14 @@ from statistics import fmean
 from advisor.compose.extractive import WORD_BUDGET
 from advisor.compose.items import Item, extract_items
 from advisor.container import Container
-from advisor.evals.datasets import load_suite
+from advisor.evals.datasets import AnswerableCase, load_suite
 from advisor.evals.scoring import coverage, plain
 from advisor.guidance.rules import load_rules
 from advisor.settings import get_settings
 
 EVALS = Path(__file__).resolve().parent.parent
 DEPTHS = (6, 10, 15)
+DOC_DEPTHS = (5, 10, 15, 20)  # candidate documents a reranker could reorder
 
 
 def concepts_in(text: str, concepts: list[list[str]]) -> set[int]:
@@ -68,7 +70,27 @@ def main() -> None:
             f"k={k:>2}: concepts in the passages {fmean(anywhere):.3f}; "
             f"oracle item choice within {WORD_BUDGET} words {fmean(oracle):.3f}  ({len(cases)} questions)"
         )
+    recall_ceiling(container, suite.answerable)
     sys.stdout.flush()
+
+
+def recall_ceiling(container: Container, cases: list[AnswerableCase]) -> None:
+    """recall@5 that a perfect reranker would reach by reordering the first N documents retrieval
+    ranks (the relevant ones among them, at most five): what any reranking stage could gain."""
+    ranked = {
+        case.id: list(
+            dict.fromkeys(
+                p.doc_id
+                for p in container.retriever.retrieve_passages(case.question, 40, context=case.initiative).passages
+            )
+        )
+        for case in cases
+    }
+    for depth in DOC_DEPTHS:
+        shares = [
+            min(5, len(set(ranked[c.id][:depth]) & set(c.relevant))) / min(5, len(c.relevant)) for c in cases
+        ]
+        print(f"recall@5 with the first {depth:>2} documents perfectly reordered: {fmean(shares):.3f}")
 
 
 if __name__ == "__main__":
