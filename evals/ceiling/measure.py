@@ -81,7 +81,9 @@ def recall_ceiling(container: Container, cases: list[AnswerableCase]) -> None:
         case.id: list(
             dict.fromkeys(
                 p.doc_id
-                for p in container.retriever.retrieve_passages(case.question, 40, context=case.initiative).passages
+                for p in container.retriever.retrieve_passages(
+                    case.question, 40, context=case.initiative
+                ).passages
             )
         )
         for case in cases
