@@ -155,8 +155,11 @@ def test_what_a_practice_should_cover_is_answered_with_the_parts_the_guidance_li
     composition = _compose(extractive_container, question)
     checks = composition.text.partition("\n\n")[0]
     assert checks.startswith("Check each of these"), composition.text
-    for layer in ("Service health", "Input data", "Predictions", "Outcomes and business KPIs"):
+    layers = ("Service health", "Input data", "Predictions", "Outcomes and business KPIs")
+    for layer in layers:
         assert re.search(rf"^- \*\*{layer}:\*\* .+ \[\d+\]$", checks, re.MULTILINE), composition.text
+    # In the guidance's order, whichever the choice took first.
+    assert sorted(layers, key=checks.index) == list(layers), composition.text
     cited_sections = {p.section for p in composition.passages}
     assert "The four layers to monitor > 2. Input data" in cited_sections, cited_sections
 
