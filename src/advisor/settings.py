@@ -67,6 +67,14 @@ class ChromaSettings(_Section):
     port: int = Field(default=8001, ge=1, le=65535)
     ssl: bool = False
     collection_prefix: str = Field(default="advisor", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,40}$")
+    ef_search: int = Field(
+        default=400,
+        ge=10,
+        le=10_000,
+        description="HNSW candidates explored per query, set on each collection an ingest creates. At "
+        "Chroma's 100, the index rebuilt from its log in each process sometimes missed one of a "
+        "question's ten nearest passages, so answers differed between processes; at 400 none did.",
+    )
 
 
 class DatabaseSettings(_Section):

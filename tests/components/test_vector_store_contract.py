@@ -215,3 +215,13 @@ def test_concurrent_adds_and_reads_lose_nothing(store: VectorStore) -> None:
         thread.join()
     assert errors == []
     assert collection.count() == 80 and sorted(collection.get().ids) == sorted(ids)
+
+
+@pytest.mark.slow
+def test_chroma_collections_explore_the_configured_hnsw_candidates(make_settings: SettingsFactory) -> None:
+    """Chroma's default (100) let the index rebuilt in each process miss a near passage now and then,
+    so the same question got different passages in different processes; ours is set per collection."""
+    store = ChromaVectorStore(make_settings(chroma={"collection_prefix": PREFIX, "ef_search": 321}))
+    store.create_collection(NAME, "test-model", DIMENSION)
+    collection = store.client.get_collection(NAME)
+    assert collection.configuration["hnsw"]["ef_search"] == 321  # type: ignore[index]

@@ -286,7 +286,7 @@ class ChromaVectorStore:
             collection = client.create_collection(
                 name,
                 embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
+                configuration={"hnsw": {"space": "cosine", "ef_search": self._settings.chroma.ef_search}},
                 metadata={"model": model, "dimension": dimension},
             )
         except Exception as exc:
