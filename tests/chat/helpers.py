@@ -85,17 +85,15 @@ def retrieved(
     said: Sequence[str] = (),
     asked: str | None = None,
 ) -> list[Passage]:
-    """The passages the service composes from, as the pipeline gathers them: the top k, the parts
-    and first steps of the leading documents, the first steps behind the facts in what the user
-    ``said`` (the initiative, earlier questions) and the passages of the question's everyday words."""
-    reading = read_question(asked or question, container.rules)
-    general = reading.general
+    """The passages the service composes from: the top k, the leading documents' first steps, and
+    the first steps behind the facts in what the user ``said`` (the initiative, earlier questions)."""
+    general = read_question(asked or question, container.rules).general
     # As the pipeline does: a "where do we start?" is searched with the initiative (said first).
     query = f"{question} ({said[0][:500]})" if general and said and said[0] else question
     found = container.retriever.retrieve_passages(query, k, said=" ".join(said) or None)
     assert found.in_scope and found.passages, question
     facts = extract_facts(said, container.rules)
-    return passages_for(container.retriever, found.passages, facts, general, reading.expansion)
+    return passages_for(container.retriever, found.passages, facts, general)
 
 
 def cited(answer: str) -> list[int]:

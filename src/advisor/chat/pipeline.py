@@ -164,7 +164,7 @@ class TurnPipeline:
         # What the team said about itself, in the initiative, earlier in the conversation, or in its
         # readiness assessment.
         facts = extract_facts(said, self._rules)
-        passages = passages_for(self._retriever, found.passages, facts, reading.general, reading.expansion)
+        passages = passages_for(self._retriever, found.passages, facts, reading.general)
         # Passages are data: anything written to instruct an AI is removed before composing.
         brief = Brief(
             turn.question,
@@ -197,37 +197,17 @@ class TurnPipeline:
 
 
 def passages_for(
-    retriever: Retriever,
-    found: list[Passage],
-    facts: Sequence[Fact],
-    general: bool,
-    expansion: str = "",
+    retriever: Retriever, found: list[Passage], facts: Sequence[Fact], general: bool
 ) -> list[Passage]:
-    """What the composer works from, in this order: the passages found, the numbered parts of a
-    section found by its introduction, the first steps of the leading documents (when retrieval
-    matched their explanation rather than their advice), the passages the question's everyday wording
-    leads to, and the first steps of the documents behind each stated fact that matters to it."""
+    """What the composer works from: the passages found, the first steps of the leading documents
+    (when retrieval matched their explanation rather than their advice), and the first steps of the
+    documents behind each stated fact that matters to the question, ranked below all of them."""
     passages = found + retriever.parts_of(found) + retriever.action_passages(found)
-    passages += expansion_passages(retriever, found, expansion)
     topics = {t for p in found[:3] for t in p.topics}
     fact_docs = [doc for fact in facts_for(facts, topics, general) for doc in fact.docs[:1]]
     have = {p.chunk_id for p in passages}
     lowest = min(p.score for p in found) * 0.9
     return passages + [p for p in retriever.sections_of(fact_docs, lowest) if p.chunk_id not in have]
-
-
-EXPANSION_PASSAGES = 2
-
-
-def expansion_passages(retriever: Retriever, found: Sequence[Passage], expansion: str) -> list[Passage]:
-    """The best passages of other documents for the corpus's words behind the user's wording ("the
-    CFO" stands for ROI and the business case): searched for on their own, since added to the question
-    they pull its meaning away, and ranked below what retrieval found for the question itself."""
-    if not expansion:
-        return []
-    seen = {p.doc_id for p in found}
-    extra = retriever.retrieve_passages(expansion, 6).passages
-    return [p for p in extra if p.doc_id not in seen][:EXPANSION_PASSAGES]
 
 
 def _words(text: str) -> Iterator[TextDelta]:
