@@ -199,9 +199,10 @@ class TurnPipeline:
 def passages_for(
     retriever: Retriever, found: list[Passage], facts: Sequence[Fact], general: bool
 ) -> list[Passage]:
-    """What the composer works from: the passages found, the first steps of the leading documents
-    (when retrieval matched their explanation rather than their advice), and the first steps of the
-    documents behind each stated fact that matters to the question, ranked below all of them."""
+    """What the composer works from: the passages found, the numbered parts of a section found by
+    its introduction, the first steps of the leading documents (when retrieval matched their
+    explanation rather than their advice), and the first steps of the documents behind each stated
+    fact that matters to the question, ranked below all of them."""
     passages = found + retriever.parts_of(found) + retriever.action_passages(found)
     topics = {t for p in found[:3] for t in p.topics}
     fact_docs = [doc for fact in facts_for(facts, topics, general) for doc in fact.docs[:1]]
