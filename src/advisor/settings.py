@@ -6,7 +6,6 @@ The file is named by ``ADVISOR_SETTINGS_FILE`` (TOML or YAML); environment varia
 from __future__ import annotations
 
 import os
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -32,6 +31,15 @@ from advisor.admin_settings import AdminSettings
 from advisor.channel_settings import SlackSettings, WidgetSettings
 from advisor.retention import RetentionSettings
 from advisor.settings_base import _refuse_placeholder, _Section
+from advisor.settings_errors import (
+    SettingsError as SettingsError,  # raised by load_settings; callers catch it from here
+)
+from advisor.settings_errors import (
+    describe_source_error,
+    describe_validation_error,
+    one_line,
+    without_password,
+)
 from advisor.settings_paths import RelativeToFile, default_data_dir, default_knowledge_dir
 
 
@@ -307,7 +315,7 @@ class Settings(BaseSettings):
                 # Syntax errors (TOMLDecodeError is a ValueError) or a top level that is not a
                 # table of settings: one line naming the file, not a parser's multi-line dump.
                 raise SettingsError(
-                    f"ADVISOR_SETTINGS_FILE: {path} is not a valid settings file: {_one_line(exc)}"
+                    f"ADVISOR_SETTINGS_FILE: {path} is not a valid settings file: {one_line(exc)}"
                 ) from None
         return tuple(sources)
 
@@ -324,7 +332,7 @@ class Settings(BaseSettings):
             index = f"Chroma server {self.chroma.host}:{self.chroma.port}"
         else:
             index = str(self.chroma_path)
-        return f"data: {self.data_dir}; index: {index}; database: {_without_password(self.database_url)}"
+        return f"data: {self.data_dir}; index: {index}; database: {without_password(self.database_url)}"
 
     # Derived locations, so every component agrees on where things live.
     @property
@@ -348,48 +356,6 @@ class Settings(BaseSettings):
     @property
     def auth_enabled(self) -> bool:
         return bool(self.api.keys)
-
-
-class SettingsError(Exception):
-    """Settings that cannot be used; the message is one line naming the setting."""
-
-
-def _without_password(url: str) -> str:
-    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
-
-
-def describe_validation_error(error: ValidationError) -> str:
-    """One line naming each bad setting, with its env var, instead of pydantic's multi-line dump."""
-    parts = []
-    for item in error.errors():
-        loc = [str(p) for p in item["loc"] if not isinstance(p, int)]
-        name = ".".join(loc) if loc else "settings"
-        env = "ADVISOR_" + "__".join(p.upper() for p in loc) if loc else ""
-        msg = _one_line(ValueError(item["msg"].removeprefix("Value error, ")))
-        if "ADVISOR_" in msg:
-            env = ""  # a section-level check already names the exact env var (ADVISOR_LLM__MODEL)
-        parts.append(f"{name} ({env}): {msg}" if env else f"{name}: {msg}")
-    return "invalid settings: " + "; ".join(parts)
-
-
-def describe_source_error(error: PydanticSettingsError) -> str:
-    """pydantic-settings' own parse errors (e.g. ADVISOR_API__KEYS=abc, not JSON) as one line
-    naming the env vars involved."""
-    message = _one_line(error)
-    field = re.search(r'field "([^"]+)"', message)
-    if field:
-        prefix = f"ADVISOR_{field.group(1).upper()}"
-        names = sorted(n for n in os.environ if n == prefix or n.startswith(prefix + "__"))
-        if names:
-            return (
-                f"invalid settings: {field.group(1)} ({', '.join(names)}): cannot parse the value; "
-                "a list or table must be JSON, e.g. ADVISOR_API__KEYS='[\"<key>\"]'"
-            )
-    return f"invalid settings: {message}"
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -13,7 +13,15 @@ import re
 from collections.abc import Generator, Sequence
 
 from advisor.compose.followup import rewrite_followup
-from advisor.compose.items import Item, Scorer, extract_items, is_imperative, select_items, terms
+from advisor.compose.items import (
+    Item,
+    Scorer,
+    extract_items,
+    in_written_order,
+    is_imperative,
+    select_items,
+    terms,
+)
 from advisor.compose.note import Composition, Line, Note, definition_of, echo, item_lines, lower_first
 from advisor.compose.protocol import Brief, Draft, stream_words
 from advisor.compose.sanitise import sanitise_passages
@@ -41,7 +49,6 @@ DEFINING_BONUS = 1.0  # added to the points of the passage that defines the term
 STEP_FLOOR = 0.6  # a how-to's steps score at least this share of the best item's score
 # An imperative sentence is advice wherever the guidance wrote it, not only under "First steps".
 STEP_MATERIALS = ("action", "checklist", "good", "other", "tradeoff", "cost", "example")
-_PART_NUMBER = re.compile(r"^(.*) > (\d+)\.\s")
 _ASKS_FOR_SIGNS = re.compile(
     r"\b(?:warning signs?|signs|symptoms|red flags?|early warnings?)\b"
     r"|\bhow (?:can|do|would|will|could) (?:we|i|you|they) (?:tell|know|spot|notice|recogni[sz]e|see) "
@@ -187,25 +194,10 @@ class _Writer:
             checks += self.pick(("action",), 5 - len(checks), actions_only=True)
         if not checks:
             return False
-        checks = self._in_written_order(checks)
+        checks = in_written_order(checks, self.passages)
         self._list("Check each of these, and treat any gap as open work with an owner:", checks)
         self._steps("**To run the check:**", 3)
         return True
-
-    def _in_written_order(self, items: list[Item]) -> list[Item]:
-        """Numbered parts of one section ("2. Input data") in the guidance's order, in the places
-        the choice gave them: a reader checks the layers from the first."""
-
-        def part(item: Item) -> tuple[str, int] | None:
-            match = _PART_NUMBER.search(self.passages[item.passage].section)
-            return (match.group(1), int(match.group(2))) if match else None
-
-        places = [n for n, item in enumerate(items) if part(item) is not None]
-        ordered = sorted((items[n] for n in places), key=lambda item: part(item) or ("", 0))
-        out = list(items)
-        for n, item in zip(places, ordered, strict=True):
-            out[n] = item
-        return out
 
     def _symptom(self) -> bool:
         if asks := _ASKS_FOR_SIGNS.search(self.brief.question):

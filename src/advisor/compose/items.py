@@ -181,7 +181,37 @@ def _split_bold(item: str) -> tuple[str, str, bool]:
 
 # "The four layers to monitor > 2. Input data": one numbered part of a list the guidance wrote as
 # sections. Each part is a point to check, named by its heading.
-_NUMBERED_PART = re.compile(r"(?:^|>\s*)\d+\.\s+([^>]+)$")
+_NUMBERED_PART = re.compile(r"^(?:(?P<parent>.*) > )?(?P<number>\d+)\.\s+(?P<name>[^>]+)$")
+
+
+@dataclass(frozen=True)
+class NumberedPart:
+    parent: str  # the heading path above the part ("" for a numbered top-level section)
+    number: int
+    name: str  # its heading without the number ("Input data")
+
+
+def numbered_part(section: str) -> NumberedPart | None:
+    match = _NUMBERED_PART.match(section)
+    if match is None:
+        return None
+    return NumberedPart(match["parent"] or "", int(match["number"]), match["name"].strip().rstrip(".:"))
+
+
+def in_written_order(items: Sequence[Item], passages: Sequence[Passage]) -> list[Item]:
+    """The items, with the numbered parts of one section ("2. Input data") put in the guidance's
+    order within the places they were given: a reader checks the layers from the first."""
+    groups: dict[tuple[str, str], list[tuple[int, int]]] = {}  # (doc, parent) -> (number, place)
+    for place, item in enumerate(items):
+        passage = passages[item.passage]
+        if part := numbered_part(passage.section):
+            groups.setdefault((passage.doc_id, part.parent), []).append((part.number, place))
+    out = list(items)
+    for members in groups.values():
+        places = [place for _, place in members]
+        for place, (_, source) in zip(places, sorted(members), strict=True):
+            out[place] = items[source]
+    return out
 
 
 def extract_items(passages: Sequence[Passage], rules: GuidanceRules) -> list[Item]:
@@ -190,12 +220,12 @@ def extract_items(passages: Sequence[Passage], rules: GuidanceRules) -> list[Ite
         material = section_material(passage.section, rules)
         if material == "related":
             continue
-        part = _NUMBERED_PART.search(passage.section)
+        part = numbered_part(passage.section)
         for headline, detail, bold, prose, words in _parse_passage(passage.text):
             if part and prose and material == "other":
                 # Its first sentence, under the part's name: "**Input data:** Check what the model
                 # receives: ...". The rest of the part stays prose.
-                name = part.group(1).strip().rstrip(".:")
+                name = part.name
                 items.append(Item(f"{name}:", headline, index, "checklist", True, False, words | terms(name)))
                 part = None
                 continue

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from advisor.compose.guard import strip_invisible
-from advisor.compose.items import Item
+from advisor.compose.items import Item, numbered_part
 from advisor.compose.sanitise import filter_output, own_urls
 from advisor.types import Passage
 
@@ -113,7 +113,8 @@ def definition_of(term: str | None, passages: Sequence[Passage]) -> tuple[str, i
     # The guidance often defines a term by giving it a section: "## Automation bias" opening with
     # "People tend to accept a machine's suggestion, especially when busy."
     for index, passage in enumerate(passages):
-        heading = re.sub(r"^\d+\.\s*", "", passage.section.rsplit(" > ", 1)[-1]).strip()
+        part = numbered_part(passage.section)
+        heading = part.name if part else passage.section.rsplit(" > ", 1)[-1].strip()
         if re.fullmatch(rf"{name}s?", heading, re.I):
             prose = [
                 line for line in passage.text.splitlines() if line.strip() and not _LIST_LINE.match(line)

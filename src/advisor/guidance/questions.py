@@ -48,9 +48,7 @@ def read_question(question: str, rules: GuidanceRules) -> QuestionReading:
         # "our chief nurse keeps saying 'automation bias'. what does she mean": the quoted words are
         # the term, not the person who used them.
         quoted = _QUOTED.search(question)
-        if quoted and (
-            term is None or term.lower() in _PRONOUNS or quoted.group(1).lower() in (term or "").lower()
-        ):
+        if quoted and (term is None or term.lower() in _PRONOUNS or quoted.group(1).lower() in term.lower()):
             term = quoted.group(1).strip()
     return QuestionReading(
         kind=kind.name,
