@@ -7,18 +7,17 @@ import logging
 import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from advisor.store.models import AssessmentRow, Conversation, Feedback, Message, new_id, utcnow
+from advisor.store.housekeeping import ConversationHousekeeping
+from advisor.store.models import Conversation, Feedback, Message, new_id, utcnow
 from advisor.store.records import (
     ConversationRecord,
     FeedbackRecord,
-    GapQuestion,
     Initiative,
     MessageDraft,
     MessageRecord,
@@ -29,7 +28,6 @@ from advisor.store.records import (
     feedback_record,
     message_record,
 )
-from advisor.store.sessions import SessionScopes
 from advisor.text import storable, text_problem
 from advisor.types import Citation, ReadinessNote
 
@@ -61,8 +59,9 @@ def _matchable(identifier: str) -> bool:
     return text_problem(identifier) is None
 
 
-class ConversationRepository(SessionScopes):
-    """Conversations, messages and feedback; thread-safe (one session per call)."""
+class ConversationRepository(ConversationHousekeeping):
+    """Conversations, messages and feedback; thread-safe (one session per call). Purging and the
+    gap questions are in ``ConversationHousekeeping``."""
 
     def __init__(self, engine: Engine, *, append_attempts: int = 5) -> None:
         if append_attempts < 1:
@@ -333,76 +332,3 @@ class ConversationRepository(SessionScopes):
                 select(Feedback).where(Feedback.message_id == message_id).order_by(Feedback.id)
             )
             return [feedback_record(row) for row in rows]
-
-    def purge(
-        self,
-        before: datetime,
-        channel: str | None = None,
-        *,
-        besides: Sequence[str] = (),
-        dry_run: bool = False,
-    ) -> int:
-        """Delete the conversations idle since before ``before`` (their messages and feedback with
-        them): of ``channel``, or else of every channel but ``besides``. Returns how many."""
-        where = [Conversation.updated_at < before]
-        if channel is not None:
-            where.append(Conversation.channel == channel)
-        elif besides:
-            where.append(or_(Conversation.channel.is_(None), Conversation.channel.not_in(besides)))
-        with self._write() as session:
-            ids = select(Conversation.id).where(*where)
-            count = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
-            if count and not dry_run:
-                messages = select(Message.id).where(Message.conversation_id.in_(ids))
-                session.execute(delete(Feedback).where(Feedback.message_id.in_(messages)))
-                session.execute(delete(Message).where(Message.conversation_id.in_(ids)))
-                session.execute(delete(AssessmentRow).where(AssessmentRow.conversation_id.in_(ids)))
-                session.execute(delete(Conversation).where(*where))
-            return int(count)
-
-    def purge_idle(
-        self, cutoffs: Mapping[str | None, datetime], *, kept: Sequence[str] = (), dry_run: bool = False
-    ) -> dict[str | None, int]:
-        """Apply per-channel cut-offs (see RetentionSettings.cutoffs): a channel with its own
-        cut-off, or ``kept`` for good, is left out of the one for every other channel (key None)."""
-        own = [c for c in cutoffs if c is not None] + list(kept)
-        return {
-            channel: self.purge(before, channel, besides=own if channel is None else (), dry_run=dry_run)
-            for channel, before in cutoffs.items()
-        }
-
-    def gap_questions(self, since: datetime) -> list[GapQuestion]:
-        """Questions Advisor did not answer well since ``since``: it abstained, its answer was not
-        grounded, or a user rated the answer down. Each is the standalone form of the question when
-        one was recorded, else the user's own words."""
-        down = select(Feedback.message_id).where(Feedback.rating == "down")
-        weak = or_(Message.abstained.is_(True), Message.grounded.is_(False), Message.id.in_(down))
-        question = aliased(Message)  # the user's message just before the answer
-        asked_before = and_(
-            question.conversation_id == Message.conversation_id, question.seq == Message.seq - 1
-        )
-        with self._read() as session:
-            rows = session.execute(
-                select(
-                    Message.conversation_id,
-                    Message.standalone_question,
-                    question.content,
-                    Message.abstained,
-                    Message.id.in_(down),
-                    Message.created_at,
-                )
-                .join(question, asked_before, isouter=True)
-                .where(Message.role == "assistant", Message.created_at >= since, weak)
-                .order_by(Message.created_at)
-            ).all()
-            found = [
-                GapQuestion(
-                    standalone or asked or "",
-                    asked or "",
-                    "abstained" if abstained else "rated down" if rated_down else "not grounded",
-                    conversation_id,
-                    at,
-                )
-                for conversation_id, standalone, asked, abstained, rated_down, at in rows
-            ]
-            return [g for g in found if g.question.strip()]
